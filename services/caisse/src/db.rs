@@ -1,0 +1,136 @@
+//! SQL of the caisse schema.
+
+use caisse_common::{ApiResult, Role, pagination::Page};
+use sqlx::{MySqlPool, Row};
+
+use crate::domain::{Employe, Magasin, TypeMagasin};
+
+const MAGASIN_COLS: &str = "id, nom, type, adresse, ville, version, cree_le, modifie_le";
+
+pub async fn list_magasins(
+    pool: &MySqlPool,
+    kind: Option<TypeMagasin>,
+    page: Page,
+) -> ApiResult<Vec<Magasin>> {
+    let sql = format!(
+        "SELECT {MAGASIN_COLS} FROM magasins WHERE id > ? AND (? IS NULL OR type = ?) ORDER BY id LIMIT ?"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(page.apres)
+        .bind(kind)
+        .bind(kind)
+        .bind(page.fetch())
+        .fetch_all(pool)
+        .await?)
+}
+
+pub async fn get_magasin(pool: &MySqlPool, id: i64) -> ApiResult<Option<Magasin>> {
+    let sql = format!("SELECT {MAGASIN_COLS} FROM magasins WHERE id = ?");
+    Ok(sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?)
+}
+
+pub async fn insert_magasin(
+    pool: &MySqlPool,
+    nom: &str,
+    kind: TypeMagasin,
+    adresse: &str,
+    ville: &str,
+) -> ApiResult<i64> {
+    let res = sqlx::query("INSERT INTO magasins (nom, type, adresse, ville) VALUES (?, ?, ?, ?)")
+        .bind(nom)
+        .bind(kind)
+        .bind(adresse)
+        .bind(ville)
+        .execute(pool)
+        .await?;
+    Ok(i64::try_from(res.last_insert_id()).unwrap_or_default())
+}
+
+/// Updates when `version` matches; `false` when it is stale.
+pub async fn update_magasin(
+    pool: &MySqlPool,
+    id: i64,
+    version: i32,
+    nom: &str,
+    kind: TypeMagasin,
+    adresse: &str,
+    ville: &str,
+) -> ApiResult<bool> {
+    let res = sqlx::query(
+        "UPDATE magasins SET nom = ?, type = ?, adresse = ?, ville = ?, version = version + 1 \
+         WHERE id = ? AND version = ?",
+    )
+    .bind(nom)
+    .bind(kind)
+    .bind(adresse)
+    .bind(ville)
+    .bind(id)
+    .bind(version)
+    .execute(pool)
+    .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// An active account and its password hash, by login.
+pub async fn credentials(pool: &MySqlPool, login: &str) -> ApiResult<Option<(Employe, String)>> {
+    let row = sqlx::query(
+        "SELECT id, login, nom, role, magasin_id, actif, mot_de_passe_hash FROM employes WHERE login = ? AND actif",
+    )
+    .bind(login)
+    .fetch_optional(pool)
+    .await?;
+    Ok(match row {
+        Some(r) => {
+            let hash: String = r.try_get("mot_de_passe_hash")?;
+            Some((<Employe as sqlx::FromRow<_>>::from_row(&r)?, hash))
+        }
+        None => None,
+    })
+}
+
+pub async fn get_employe(pool: &MySqlPool, id: i64) -> ApiResult<Option<Employe>> {
+    Ok(
+        sqlx::query_as("SELECT id, login, nom, role, magasin_id, actif FROM employes WHERE id = ?")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+pub async fn list_employes(
+    pool: &MySqlPool,
+    magasin_id: Option<i64>,
+    page: Page,
+) -> ApiResult<Vec<Employe>> {
+    Ok(sqlx::query_as(
+        "SELECT id, login, nom, role, magasin_id, actif FROM employes \
+         WHERE id > ? AND (? IS NULL OR magasin_id = ?) ORDER BY id LIMIT ?",
+    )
+    .bind(page.apres)
+    .bind(magasin_id)
+    .bind(magasin_id)
+    .bind(page.fetch())
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn insert_employe(
+    pool: &MySqlPool,
+    login: &str,
+    nom: &str,
+    role: Role,
+    magasin_id: Option<i64>,
+    hash: &str,
+) -> ApiResult<i64> {
+    let res = sqlx::query(
+        "INSERT INTO employes (login, nom, role, magasin_id, mot_de_passe_hash) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(login)
+    .bind(nom)
+    .bind(role)
+    .bind(magasin_id)
+    .bind(hash)
+    .execute(pool)
+    .await?;
+    Ok(i64::try_from(res.last_insert_id()).unwrap_or_default())
+}

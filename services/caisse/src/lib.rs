@@ -1,0 +1,52 @@
+//! The caisse service: magasins, staff accounts, login and token checks, and
+//! the Swagger UI that documents every service.
+
+pub mod db;
+pub mod domain;
+pub mod password;
+pub mod routes;
+pub mod seed;
+
+use caisse_common::{Platform, config::CommonConfig};
+use utoipa::OpenApi;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Service configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub common: CommonConfig,
+    /// Lifetime of an access token (`TOKEN_TTL_SECS`, default a 10-hour shift).
+    pub token_ttl_secs: i64,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(Self {
+            common: CommonConfig::from_env("caisse", 8101)?,
+            token_ttl_secs: caisse_common::config::env_or("TOKEN_TTL_SECS", 36_000)?,
+        })
+    }
+}
+
+/// Handler state.
+#[derive(Clone)]
+pub struct AppState {
+    pub platform: Platform,
+    pub token_ttl_secs: i64,
+}
+
+/// Connects, migrates and builds the full router.
+pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
+    let platform = Platform::start(&config.common, &MIGRATOR, false).await?;
+    let state = AppState {
+        platform: platform.clone(),
+        token_ttl_secs: config.token_ttl_secs,
+    };
+    Ok(platform.app(routes::router(state), routes::ApiDoc::openapi()))
+}
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let app = build(&config).await?;
+    caisse_common::server::bind_and_serve(&config.common, app).await
+}

@@ -1,0 +1,110 @@
+//! `/api/auth`: login, who am I, and the token check the gateway calls.
+
+use axum::{
+    Router,
+    extract::State,
+    http::StatusCode,
+    routing::{get, post},
+};
+use caisse_common::{ApiError, ApiResult, Auth, Claims, extract::Json};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{AppState, db, domain::Employe, password};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/login", post(login))
+        .route("/api/auth/me", get(me))
+        .route("/api/auth/verification", get(verify))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub login: String,
+    pub mot_de_passe: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub jeton: String,
+    pub type_jeton: &'static str,
+    pub expire_a: DateTime<Utc>,
+    pub employe: Employe,
+}
+
+const BAD_CREDENTIALS: &str = "Identifiant ou mot de passe incorrect.";
+
+/// Exchanges a login and password for a signed access token.
+#[utoipa::path(post, path = "/api/auth/login", request_body = LoginRequest, security(()),
+    responses((status = 200, body = LoginResponse), (status = 401, description = "identifiants refusés"),
+              (status = 422, description = "champ manquant")))]
+pub async fn login(
+    State(state): State<AppState>,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<axum::Json<LoginResponse>> {
+    let login = req.login.trim().to_owned();
+    if login.is_empty() || login.len() > 64 {
+        return Err(ApiError::field(
+            "login",
+            "obligatoire, 64 caractères au plus",
+        ));
+    }
+    if req.mot_de_passe.is_empty() || req.mot_de_passe.len() > 128 {
+        return Err(ApiError::field(
+            "mot_de_passe",
+            "obligatoire, 128 caractères au plus",
+        ));
+    }
+    let found = db::credentials(&state.platform.pool, &login).await?;
+    let (employe, hash) = match found {
+        Some((e, h)) => (Some(e), h),
+        None => (None, password::DUMMY_HASH.to_owned()),
+    };
+    let given = req.mot_de_passe;
+    let ok = tokio::task::spawn_blocking(move || password::verify(&given, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("vérification : {e}")))?;
+    let employe = match (employe, ok) {
+        (Some(e), true) => e,
+        _ => {
+            tracing::info!(login, "connexion refusée");
+            return Err(ApiError::Unauthorized(BAD_CREDENTIALS.into()));
+        }
+    };
+    let now = Utc::now();
+    let exp = now.timestamp() + state.token_ttl_secs;
+    let claims = Claims {
+        sub: employe.id,
+        login: employe.login.clone(),
+        role: employe.role,
+        magasin_id: employe.magasin_id,
+        iat: now.timestamp(),
+        exp,
+    };
+    let jeton = state.platform.keys.sign(&claims)?;
+    tracing::info!(login, role = employe.role.as_str(), "connexion");
+    Ok(axum::Json(LoginResponse {
+        jeton,
+        type_jeton: "Bearer",
+        expire_a: DateTime::from_timestamp(exp, 0).unwrap_or(now),
+        employe,
+    }))
+}
+
+/// The account behind the token.
+#[utoipa::path(get, path = "/api/auth/me", responses((status = 200, body = Employe), (status = 401)))]
+pub async fn me(State(state): State<AppState>, auth: Auth) -> ApiResult<axum::Json<Employe>> {
+    db::get_employe(&state.platform.pool, auth.sub)
+        .await?
+        .filter(|e| e.actif)
+        .map(axum::Json)
+        .ok_or_else(|| ApiError::Unauthorized("Ce compte n'existe plus ou a été désactivé.".into()))
+}
+
+/// 204 when the bearer token is valid: the gateway's `auth_request` target.
+#[utoipa::path(get, path = "/api/auth/verification", responses((status = 204), (status = 401)))]
+pub async fn verify(_auth: Auth) -> StatusCode {
+    StatusCode::NO_CONTENT
+}

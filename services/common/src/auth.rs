@@ -1,0 +1,271 @@
+//! Access tokens: claims, signing (caisse) and verification (every service).
+//!
+//! Services never trust a request because it came from inside: each handler
+//! takes an [`Auth`] and checks role and store scope itself.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::FromRequestParts,
+    http::{header, request::Parts},
+};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+/// Staff roles, from least to most powerful for store operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Caissier,
+    Gerant,
+    Logistique,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Caissier => "caissier",
+            Role::Gerant => "gerant",
+            Role::Logistique => "logistique",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Store staff act only within their own magasin.
+    pub fn is_store_scoped(self) -> bool {
+        matches!(self, Role::Caissier | Role::Gerant)
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "caissier" => Ok(Role::Caissier),
+            "gerant" => Ok(Role::Gerant),
+            "logistique" => Ok(Role::Logistique),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!(
+                "rôle inconnu « {other} » (caissier, gerant, logistique, admin)"
+            )),
+        }
+    }
+}
+
+crate::sql_text_enum!(Role);
+
+/// What a token says about its bearer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Claims {
+    /// Staff id.
+    pub sub: i64,
+    pub login: String,
+    pub role: Role,
+    /// The magasin a store-scoped account belongs to.
+    pub magasin_id: Option<i64>,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+impl Claims {
+    /// Rejects with 403 unless the bearer has one of `roles`.
+    pub fn require_role(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            let allowed = roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            Err(ApiError::Forbidden(format!(
+                "Le rôle « {} » ne permet pas cette action (rôles autorisés : {allowed}).",
+                self.role.as_str()
+            )))
+        }
+    }
+
+    /// Rejects with 403 when store staff act on another magasin.
+    pub fn require_magasin(&self, magasin_id: i64) -> Result<(), ApiError> {
+        if self.can_access_magasin(magasin_id) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "Votre compte est rattaché au magasin {} : le magasin {magasin_id} vous est inaccessible.",
+                self.magasin_id.unwrap_or_default()
+            )))
+        }
+    }
+
+    pub fn can_access_magasin(&self, magasin_id: i64) -> bool {
+        !self.role.is_store_scoped() || self.magasin_id == Some(magasin_id)
+    }
+}
+
+/// Signing and verification keys (HS256, shared secret from `JWT_SECRET`).
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &str) -> Arc<Self> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 5;
+        validation.set_required_spec_claims(&["exp"]);
+        Arc::new(Self {
+            encoding: EncodingKey::from_secret(secret.as_bytes()),
+            decoding: DecodingKey::from_secret(secret.as_bytes()),
+            validation,
+        })
+    }
+
+    pub fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .map_err(|e| ApiError::Internal(e.into()))
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|d| d.claims)
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                let why = match e.kind() {
+                    ErrorKind::ExpiredSignature => "jeton expiré : reconnectez-vous",
+                    ErrorKind::InvalidSignature => "signature du jeton invalide",
+                    _ => "jeton illisible",
+                };
+                ApiError::Unauthorized(format!("{why} (POST /api/auth/login)."))
+            })
+    }
+}
+
+/// The verified caller of a request, extracted from `Authorization: Bearer`.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub claims: Claims,
+    /// The raw header, forwarded on inter-service calls made for this caller.
+    pub bearer: String,
+}
+
+impl std::ops::Deref for Auth {
+    type Target = Claims;
+    fn deref(&self) -> &Claims {
+        &self.claims
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let keys = parts
+            .extensions
+            .get::<Arc<TokenKeys>>()
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!("TokenKeys absentes des extensions"))
+            })?;
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                ApiError::Unauthorized("En-tête Authorization: Bearer <jeton> manquant.".into())
+            })?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or_else(|| {
+                ApiError::Unauthorized("Schéma d'authentification attendu : Bearer.".into())
+            })?
+            .trim();
+        let claims = keys.verify(token)?;
+        Ok(Auth {
+            claims,
+            bearer: header.to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(role: Role, magasin_id: Option<i64>) -> Claims {
+        let now = chrono::Utc::now().timestamp();
+        Claims {
+            sub: 1,
+            login: "x".into(),
+            role,
+            magasin_id,
+            iat: now,
+            exp: now + 60,
+        }
+    }
+
+    #[test]
+    fn a_signed_token_round_trips() {
+        let keys = TokenKeys::new("0123456789abcdef0123456789abcdef");
+        let c = claims(Role::Gerant, Some(3));
+        assert_eq!(keys.verify(&keys.sign(&c).unwrap()).unwrap(), c);
+    }
+
+    #[test]
+    fn a_token_signed_with_another_secret_is_rejected() {
+        let ours = TokenKeys::new("0123456789abcdef0123456789abcdef");
+        let theirs = TokenKeys::new("fedcba9876543210fedcba9876543210");
+        let token = theirs.sign(&claims(Role::Admin, None)).unwrap();
+        assert_eq!(ours.verify(&token).unwrap_err().status(), 401);
+    }
+
+    #[test]
+    fn an_expired_token_is_rejected() {
+        let keys = TokenKeys::new("0123456789abcdef0123456789abcdef");
+        let mut c = claims(Role::Admin, None);
+        c.exp = chrono::Utc::now().timestamp() - 3600;
+        let err = keys.verify(&keys.sign(&c).unwrap()).unwrap_err();
+        assert!(
+            err.body()["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("expiré")
+        );
+    }
+
+    #[test]
+    fn store_staff_are_confined_to_their_magasin() {
+        assert!(claims(Role::Caissier, Some(1)).require_magasin(1).is_ok());
+        assert_eq!(
+            claims(Role::Caissier, Some(1))
+                .require_magasin(2)
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert!(claims(Role::Logistique, None).require_magasin(2).is_ok());
+        assert!(claims(Role::Admin, None).require_magasin(5).is_ok());
+    }
+
+    #[test]
+    fn roles_are_checked() {
+        assert_eq!(
+            claims(Role::Caissier, Some(1))
+                .require_role(&[Role::Admin])
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert!(
+            claims(Role::Admin, None)
+                .require_role(&[Role::Admin])
+                .is_ok()
+        );
+        assert_eq!("gerant".parse::<Role>(), Ok(Role::Gerant));
+        assert!("root".parse::<Role>().is_err());
+    }
+}

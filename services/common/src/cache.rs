@@ -1,0 +1,197 @@
+//! Redis read-through cache with generation-based invalidation.
+//!
+//! A namespace (`produits`, `stock:magasin:3`) has a generation counter; values
+//! are stored under `{prefix}{ns}:v{gen}:{key}`. A write commits to MySQL, then
+//! bumps the generation, so every replica's next read misses at once. A reader
+//! that loaded old rows before the bump writes them under the old generation,
+//! where nobody looks any more: no stale-set race. TTLs are only a safety net
+//! for a bump lost while Redis was down.
+//!
+//! Redis down never fails a request: reads fall back to the loader and count
+//! `cache_operations_total{result="error"}`.
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use redis::{AsyncCommands, Script, aio::ConnectionManager};
+use serde::{Serialize, de::DeserializeOwned};
+use tokio::sync::RwLock;
+
+use crate::{error::ApiError, metrics::Metrics};
+
+const OP_TIMEOUT: Duration = Duration::from_millis(300);
+
+/// Reads the generation and the value in one round trip.
+const GET_SCRIPT: &str = r"
+local g = redis.call('GET', KEYS[1]) or '0'
+return {g, redis.call('GET', ARGV[1] .. g .. ARGV[2])}
+";
+
+/// A shared Redis connection that reconnects in the background.
+#[derive(Clone)]
+pub struct Redis {
+    conn: Arc<RwLock<Option<ConnectionManager>>>,
+    pub prefix: String,
+}
+
+impl Redis {
+    /// Connects, or keeps trying in the background when Redis is down at start.
+    pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
+        let client = redis::Client::open(url)
+            .map_err(|e| anyhow::anyhow!("REDIS_URL={url:?} invalide : {e}"))?;
+        let me = Self {
+            conn: Arc::new(RwLock::new(None)),
+            prefix: prefix.to_owned(),
+        };
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Duration::from_millis(500))
+            .set_response_timeout(OP_TIMEOUT)
+            .set_number_of_retries(1);
+        let slot = me.conn.clone();
+        let attempt = {
+            let client = client.clone();
+            let config = config.clone();
+            async move { ConnectionManager::new_with_config(client, config).await }
+        };
+        match tokio::time::timeout(Duration::from_secs(2), attempt).await {
+            Ok(Ok(c)) => *slot.write().await = Some(c),
+            _ => {
+                tracing::warn!(
+                    url,
+                    "Redis injoignable au démarrage : service en mode dégradé, nouvel essai en arrière-plan"
+                );
+                tokio::spawn(async move {
+                    loop {
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                        if let Ok(c) =
+                            ConnectionManager::new_with_config(client.clone(), config.clone()).await
+                        {
+                            *slot.write().await = Some(c);
+                            tracing::info!("Redis de nouveau joignable");
+                            break;
+                        }
+                    }
+                });
+            }
+        }
+        Ok(me)
+    }
+
+    /// The connection, if Redis has been reached.
+    pub async fn conn(&self) -> Option<ConnectionManager> {
+        self.conn.read().await.clone()
+    }
+
+    pub fn key(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.prefix)
+    }
+
+    /// `PING` within the operation timeout.
+    pub async fn ping(&self) -> bool {
+        let Some(mut c) = self.conn().await else {
+            return false;
+        };
+        matches!(
+            tokio::time::timeout(OP_TIMEOUT, redis::cmd("PING").query_async::<String>(&mut c))
+                .await,
+            Ok(Ok(_))
+        )
+    }
+}
+
+/// Read-through cache over [`Redis`].
+#[derive(Clone)]
+pub struct Cache {
+    redis: Redis,
+    metrics: Metrics,
+    script: Arc<Script>,
+}
+
+impl Cache {
+    pub fn new(redis: Redis, metrics: Metrics) -> Self {
+        Self {
+            redis,
+            metrics,
+            script: Arc::new(Script::new(GET_SCRIPT)),
+        }
+    }
+
+    pub fn redis(&self) -> &Redis {
+        &self.redis
+    }
+
+    fn gen_key(&self, ns: &str) -> String {
+        self.redis.key(&format!("{ns}:gen"))
+    }
+
+    /// Returns the cached value of `key` in `ns`, or loads, stores and returns it.
+    pub async fn get_or_load<T, F, Fut>(
+        &self,
+        ns: &str,
+        key: &str,
+        ttl_secs: u64,
+        load: F,
+    ) -> Result<T, ApiError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let label = ns.split(':').next().unwrap_or(ns);
+        let prefix = self.redis.key(&format!("{ns}:v"));
+        let suffix = format!(":{key}");
+        let mut generation = None;
+        if let Some(mut conn) = self.redis.conn().await {
+            let mut invocation = self.script.key(self.gen_key(ns));
+            invocation.arg(&prefix).arg(&suffix);
+            let call = invocation.invoke_async::<(String, Option<String>)>(&mut conn);
+            match tokio::time::timeout(OP_TIMEOUT, call).await {
+                Ok(Ok((g, Some(raw)))) => match serde_json::from_str(&raw) {
+                    Ok(v) => {
+                        self.metrics.cache_result(label, "hit");
+                        return Ok(v);
+                    }
+                    Err(_) => generation = Some(g),
+                },
+                Ok(Ok((g, None))) => generation = Some(g),
+                Ok(Err(e)) => tracing::warn!(error = %e, "lecture du cache impossible"),
+                Err(_) => tracing::warn!("lecture du cache trop lente"),
+            }
+        }
+        let Some(generation) = generation else {
+            self.metrics.cache_result(label, "error");
+            return load().await;
+        };
+        self.metrics.cache_result(label, "miss");
+        let value = load().await?;
+        if let (Some(mut conn), Ok(raw)) = (self.redis.conn().await, serde_json::to_string(&value))
+        {
+            let full = format!("{prefix}{generation}{suffix}");
+            let set = conn.set_ex::<_, _, ()>(full, raw, ttl_secs);
+            if !matches!(tokio::time::timeout(OP_TIMEOUT, set).await, Ok(Ok(()))) {
+                self.metrics.cache_result(label, "error");
+            }
+        }
+        Ok(value)
+    }
+
+    /// Makes every cached value of `ns` unreachable. Call after the commit.
+    pub async fn invalidate(&self, ns: &str) {
+        let label = ns.split(':').next().unwrap_or(ns);
+        let Some(mut conn) = self.redis.conn().await else {
+            self.metrics.cache_result(label, "error");
+            tracing::warn!(
+                ns,
+                "invalidation impossible : Redis injoignable (le TTL bornera la péremption)"
+            );
+            return;
+        };
+        let incr = conn.incr::<_, _, i64>(self.gen_key(ns), 1);
+        if !matches!(tokio::time::timeout(OP_TIMEOUT, incr).await, Ok(Ok(_))) {
+            self.metrics.cache_result(label, "error");
+            tracing::warn!(
+                ns,
+                "invalidation impossible : Redis en erreur (le TTL bornera la péremption)"
+            );
+        }
+    }
+}

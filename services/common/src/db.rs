@@ -1,0 +1,71 @@
+//! MySQL pool with embedded migrations, applied at start-up into the
+//! service's own schema.
+
+use std::time::Duration;
+
+use sqlx::{
+    MySqlPool,
+    migrate::Migrator,
+    mysql::{MySqlConnectOptions, MySqlPoolOptions},
+};
+
+use crate::metrics::Metrics;
+
+/// Connects to `url` and applies `migrator`.
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    migrator: &Migrator,
+) -> anyhow::Result<MySqlPool> {
+    let options: MySqlConnectOptions = url
+        .parse()
+        .map_err(|e| anyhow::anyhow!("DATABASE_URL invalide ({}) : {e}", redact(url)))?;
+    let options = options.charset("utf8mb4").timezone(Some("+00:00".into()));
+    let pool = MySqlPoolOptions::new()
+        .max_connections(max_connections)
+        .min_connections(2)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_with(options)
+        .await
+        .map_err(|e| anyhow::anyhow!("connexion MySQL impossible ({}) : {e}", redact(url)))?;
+    migrator
+        .run(&pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("migrations en échec : {e}"))?;
+    Ok(pool)
+}
+
+/// Hides the password of a connection URL.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or_default();
+            format!("{}://{user}:***{}", &url[..s], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Publishes pool occupancy; called when `/metrics` is scraped.
+pub fn record_pool(pool: &MySqlPool, metrics: &Metrics) {
+    let size = i64::from(pool.size());
+    let idle = i64::try_from(pool.num_idle()).unwrap_or(i64::MAX);
+    metrics.set_pool(
+        idle,
+        size - idle,
+        i64::from(pool.options().get_max_connections()),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            super::redact("mysql://u:secret@h:3306/db"),
+            "mysql://u:***@h:3306/db"
+        );
+        assert_eq!(super::redact("mysql://h/db"), "mysql://h/db");
+    }
+}

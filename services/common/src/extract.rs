@@ -1,0 +1,166 @@
+//! Request extractors whose rejections are problem+json, with the path of the
+//! offending field, instead of axum's plain-text defaults.
+
+use axum::{
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{header, request::Parts},
+};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+/// JSON body, parsed with the path of the first bad field.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|ct| {
+                let ct = ct.to_ascii_lowercase();
+                ct.starts_with("application/json")
+                    || (ct.starts_with("application/") && ct.contains("+json"))
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType(
+                "Envoyez le corps en JSON avec l'en-tête Content-Type: application/json.".into(),
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge
+                } else {
+                    ApiError::BadRequest(format!("Corps illisible : {e}"))
+                }
+            })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+/// Parses a JSON document into `T`, mapping syntax errors to 400 and
+/// type/shape errors to 422 naming the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize(de) {
+        Ok(v) => Ok(v),
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            match inner.classify() {
+                serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                    Err(ApiError::BadRequest(format!("JSON mal formé : {inner}")))
+                }
+                _ => {
+                    let champ = if path == "." {
+                        "corps".to_owned()
+                    } else {
+                        path
+                    };
+                    let message = strip_position(&inner.to_string());
+                    Err(ApiError::fields(vec![FieldError::new(champ, message)]))
+                }
+            }
+        }
+    }
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+/// Query string, rejected as a 400 problem naming the parameter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|e| {
+                ApiError::BadRequest(format!(
+                    "Paramètre de requête invalide ({}) : {}",
+                    e.path(),
+                    e.inner()
+                ))
+            })
+    }
+}
+
+/// Path parameters, rejected as a 400 problem.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Path<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Path(v))
+            .map_err(|e| ApiError::BadRequest(format!("Chemin invalide : {}", e.body_text())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Ligne {
+        produit_id: i64,
+        quantite: u32,
+    }
+
+    #[test]
+    fn malformed_json_is_a_400() {
+        let err = parse_json::<Ligne>(b"{\"produit_id\": ").unwrap_err();
+        assert_eq!(err.status(), 400);
+    }
+
+    #[test]
+    fn wrong_type_is_a_422_naming_the_field() {
+        let err = parse_json::<Ligne>(br#"{"produit_id": 1, "quantite": "deux"}"#).unwrap_err();
+        assert_eq!(err.status(), 422);
+        assert_eq!(err.body()["errors"][0]["champ"], "quantite");
+    }
+
+    #[test]
+    fn missing_field_is_a_422() {
+        let err = parse_json::<Ligne>(br#"{"produit_id": 1}"#).unwrap_err();
+        assert_eq!(err.status(), 422);
+        assert!(
+            err.body()["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("quantite")
+        );
+    }
+}

@@ -1,0 +1,23 @@
+//! The one shared library of the Caisse services: configuration, telemetry,
+//! problem+json errors, extractors, metrics, health, MySQL, Redis cache,
+//! inter-service client, tokens, shutdown, provisioning and test helpers.
+
+pub mod auth;
+pub mod cache;
+pub mod client;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod pagination;
+pub mod provision;
+pub mod server;
+pub mod sql_text;
+pub mod telemetry;
+pub mod testing;
+pub mod version;
+
+pub use auth::{Auth, Claims, Role};
+pub use error::{ApiError, ApiResult, FieldError};
+pub use server::Platform;

@@ -1,0 +1,69 @@
+//! Creates a service's schema and its MySQL user, granted that schema only.
+//! Used by the launcher, the compose `setup` step and the test helpers.
+
+use sqlx::{Connection, Executor, MySqlConnection};
+
+/// Identifiers are interpolated into DDL, so only a safe alphabet is allowed.
+fn check_ident(s: &str) -> anyhow::Result<()> {
+    if !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        Ok(())
+    } else {
+        anyhow::bail!("identifiant MySQL refusé : {s:?}")
+    }
+}
+
+/// Idempotently creates `schema` and `user`@`host` with `password`, granted
+/// all privileges on `schema` and nothing else.
+pub async fn provision(
+    admin_url: &str,
+    schema: &str,
+    user: &str,
+    password: &str,
+    host: &str,
+) -> anyhow::Result<()> {
+    check_ident(schema)?;
+    check_ident(user)?;
+    if host != "%" {
+        check_ident(&host.replace('.', "_"))?;
+    }
+    if password.contains('\'') || password.contains('\\') {
+        anyhow::bail!("mot de passe MySQL refusé : ni apostrophe ni barre oblique inverse");
+    }
+    let mut conn = MySqlConnection::connect(admin_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("connexion administrateur MySQL impossible : {e}"))?;
+    for stmt in [
+        format!(
+            "CREATE DATABASE IF NOT EXISTS `{schema}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        ),
+        format!("CREATE USER IF NOT EXISTS '{user}'@'{host}' IDENTIFIED BY '{password}'"),
+        format!("ALTER USER '{user}'@'{host}' IDENTIFIED BY '{password}'"),
+        format!("GRANT ALL PRIVILEGES ON `{schema}`.* TO '{user}'@'{host}'"),
+    ] {
+        conn.execute(stmt.as_str()).await?;
+    }
+    conn.close().await?;
+    Ok(())
+}
+
+/// Drops a schema and a user (test clean-up).
+pub async fn drop_schema_and_user(
+    admin_url: &str,
+    schema: &str,
+    user: &str,
+    host: &str,
+) -> anyhow::Result<()> {
+    check_ident(schema)?;
+    check_ident(user)?;
+    let mut conn = MySqlConnection::connect(admin_url).await?;
+    conn.execute(format!("DROP DATABASE IF EXISTS `{schema}`").as_str())
+        .await?;
+    conn.execute(format!("DROP USER IF EXISTS '{user}'@'{host}'").as_str())
+        .await?;
+    conn.close().await?;
+    Ok(())
+}
