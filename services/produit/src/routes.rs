@@ -1,0 +1,244 @@
+//! `/api/produits`: search, read, admin create/update/deactivate.
+
+use axum::{
+    Router,
+    extract::State,
+    http::{StatusCode, header},
+    response::IntoResponse,
+    routing::get,
+};
+use caisse_common::{
+    ApiError, ApiResult, Auth, Role,
+    extract::{Json, Path, Query},
+    pagination::Page,
+    server::BearerAuth,
+    version::{IfMatch, etag},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::{
+    AppState, db,
+    domain::{self, Produit},
+};
+
+/// Cache namespace of every catalogue read; one bump invalidates them all.
+const NS: &str = "produits";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Caisse — service produit", description = "Catalogue : recherche, fiches, prix."),
+    paths(list_produits, get_produit, create_produit, update_produit, deactivate_produit),
+    components(schemas(Produit, ProduitList, NouveauProduit, ModificationProduit, caisse_common::FieldError)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/produits", get(list_produits).post(create_produit))
+        .route(
+            "/api/produits/{id}",
+            get(get_produit)
+                .patch(update_produit)
+                .delete(deactivate_produit),
+        )
+        .with_state(state)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// Name substring, exact id or exact barcode.
+    pub q: Option<String>,
+    /// Include deactivated products (default false).
+    pub inclure_inactifs: Option<bool>,
+    pub limit: Option<u32>,
+    pub apres: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ProduitList {
+    pub produits: Vec<Produit>,
+    pub suivant: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NouveauProduit {
+    pub nom: String,
+    #[serde(default)]
+    pub description: String,
+    /// Decimal string, e.g. "12.50".
+    pub prix: String,
+    pub code_barres: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModificationProduit {
+    pub nom: Option<String>,
+    pub description: Option<String>,
+    pub prix: Option<String>,
+    pub code_barres: Option<String>,
+}
+
+/// Searches the catalogue.
+#[utoipa::path(get, path = "/api/produits", params(SearchParams), responses((status = 200, body = ProduitList)))]
+pub async fn list_produits(
+    State(state): State<AppState>,
+    _auth: Auth,
+    Query(p): Query<SearchParams>,
+) -> ApiResult<axum::Json<ProduitList>> {
+    let q = p.q.as_deref().unwrap_or_default().trim().to_owned();
+    if q.chars().count() > 100 {
+        return Err(ApiError::field("q", "100 caractères au plus"));
+    }
+    let page = Page::parse(p.limit, p.apres)?;
+    let inactive = p.inclure_inactifs.unwrap_or(false);
+    let key = format!("q:{inactive}:{}:{}:{}", page.limit, page.apres, hex_of(&q));
+    let pool = state.platform.pool.clone();
+    let load = || async move {
+        let rows = db::search(&pool, &q, inactive, page).await?;
+        let (produits, suivant) = page.finish(rows, |p| p.id);
+        Ok(ProduitList { produits, suivant })
+    };
+    let list = match &state.platform.cache {
+        Some(c) => c.get_or_load(NS, &key, state.cache_ttl_secs, load).await?,
+        None => load().await?,
+    };
+    Ok(axum::Json(list))
+}
+
+/// Keys stay printable and bounded whatever the user typed.
+fn hex_of(q: &str) -> String {
+    q.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn find(state: &AppState, id: i64) -> ApiResult<Produit> {
+    let pool = state.platform.pool.clone();
+    let load = || async move { db::get(&pool, id).await };
+    let found = match &state.platform.cache {
+        Some(c) => {
+            c.get_or_load(NS, &format!("id:{id}"), state.cache_ttl_secs, load)
+                .await?
+        }
+        None => load().await?,
+    };
+    found.ok_or_else(|| ApiError::NotFound(format!("Le produit {id} n'existe pas.")))
+}
+
+/// One product (deactivated ones too: old receipts refer to them).
+#[utoipa::path(get, path = "/api/produits/{id}", responses((status = 200, body = Produit), (status = 404)))]
+pub async fn get_produit(
+    State(state): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
+    let p = find(&state, id).await?;
+    Ok((etag(p.version), axum::Json(p)))
+}
+
+fn barcode_conflict(e: ApiError) -> ApiError {
+    match e {
+        ApiError::Conflict { .. } => {
+            ApiError::conflict("Ce code-barres est déjà attribué à un autre produit.")
+        }
+        other => other,
+    }
+}
+
+async fn invalidate(state: &AppState) {
+    if let Some(c) = &state.platform.cache {
+        c.invalidate(NS).await;
+    }
+}
+
+/// Adds a product (admin).
+#[utoipa::path(post, path = "/api/produits", request_body = NouveauProduit,
+    responses((status = 201, body = Produit), (status = 403), (status = 409), (status = 422)))]
+pub async fn create_produit(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(input): Json<NouveauProduit>,
+) -> ApiResult<impl IntoResponse> {
+    auth.require_role(&[Role::Admin])?;
+    let checked = domain::check(
+        Some(&input.nom),
+        Some(&input.description),
+        Some(&input.prix),
+        input.code_barres.as_deref(),
+    )?;
+    let id = db::insert(&state.platform.pool, &checked)
+        .await
+        .map_err(barcode_conflict)?;
+    invalidate(&state).await;
+    let p = find(&state, id).await?;
+    tracing::info!(produit = id, par = %auth.login, "produit créé");
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/produits/{id}"))],
+        etag(p.version),
+        axum::Json(p),
+    ))
+}
+
+/// Changes fields (admin). `If-Match` must carry the version read.
+#[utoipa::path(patch, path = "/api/produits/{id}", request_body = ModificationProduit,
+    responses((status = 200, body = Produit), (status = 404), (status = 412), (status = 422), (status = 428)))]
+pub async fn update_produit(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    if_match: IfMatch,
+    Json(input): Json<ModificationProduit>,
+) -> ApiResult<impl IntoResponse> {
+    auth.require_role(&[Role::Admin])?;
+    let version = if_match.required()?;
+    let checked = domain::check(
+        input.nom.as_deref(),
+        input.description.as_deref(),
+        input.prix.as_deref(),
+        input.code_barres.as_deref(),
+    )?;
+    let pool = &state.platform.pool;
+    if !db::update(pool, id, version, &checked)
+        .await
+        .map_err(barcode_conflict)?
+    {
+        let current = db::get(pool, id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("Le produit {id} n'existe pas.")))?;
+        return Err(ApiError::PreconditionFailed(format!(
+            "Le produit {id} a été modifié entre-temps (version {} au lieu de {version}) : relisez-le puis recommencez.",
+            current.version
+        )));
+    }
+    invalidate(&state).await;
+    let p = find(&state, id).await?;
+    tracing::info!(produit = id, version = p.version, par = %auth.login, "produit modifié");
+    Ok((etag(p.version), axum::Json(p)))
+}
+
+/// Deactivates a product (admin); it stays readable.
+#[utoipa::path(delete, path = "/api/produits/{id}", responses((status = 200, body = Produit), (status = 404), (status = 412)))]
+pub async fn deactivate_produit(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    IfMatch(version): IfMatch,
+) -> ApiResult<impl IntoResponse> {
+    auth.require_role(&[Role::Admin])?;
+    let pool = &state.platform.pool;
+    if !db::deactivate(pool, id, version).await? {
+        db::get(pool, id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("Le produit {id} n'existe pas.")))?;
+        return Err(ApiError::PreconditionFailed(format!(
+            "Le produit {id} a été modifié entre-temps."
+        )));
+    }
+    invalidate(&state).await;
+    let p = find(&state, id).await?;
+    tracing::info!(produit = id, par = %auth.login, "produit désactivé");
+    Ok((etag(p.version), axum::Json(p)))
+}

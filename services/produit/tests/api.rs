@@ -1,0 +1,311 @@
+//! produit against real MariaDB and Redis: search, cache invalidation across
+//! replicas, versions, validation, and Redis down.
+
+use caisse_common::{
+    Role,
+    testing::{TestDb, bearer, spawn},
+};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+struct App {
+    urls: Vec<String>,
+    http: Client,
+    db: TestDb,
+}
+
+async fn app_with(replicas: usize, redis_url: Option<&str>) -> App {
+    let db = TestDb::new("produit").await;
+    let mut common = db.config("produit");
+    if let Some(r) = redis_url {
+        common.redis_url = r.into();
+    }
+    let config = produit::Config {
+        common,
+        cache_ttl_secs: 60,
+    };
+    let mut urls = vec![];
+    for _ in 0..replicas {
+        urls.push(spawn(produit::build(&config).await.expect("build")).await);
+    }
+    produit::seed::seed(&db.admin_pool().await)
+        .await
+        .expect("seed");
+    App {
+        urls,
+        http: Client::new(),
+        db,
+    }
+}
+
+async fn app() -> App {
+    app_with(1, None).await
+}
+
+impl App {
+    async fn get(&self, replica: usize, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.urls[replica]))
+            .header("authorization", bearer(Role::Caissier, Some(1)))
+            .send()
+            .await
+            .expect("get")
+    }
+
+    async fn get_json(&self, replica: usize, path: &str) -> Value {
+        let res = self.get(replica, path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        res.json().await.expect("json")
+    }
+
+    async fn patch(
+        &self,
+        id: i64,
+        etag: Option<&str>,
+        body: Value,
+        role: Role,
+    ) -> reqwest::Response {
+        let mut req = self
+            .http
+            .patch(format!("{}/api/produits/{id}", self.urls[0]))
+            .header("authorization", bearer(role, None))
+            .json(&body);
+        if let Some(e) = etag {
+            req = req.header("if-match", e);
+        }
+        req.send().await.expect("patch")
+    }
+}
+
+fn ids(list: &Value) -> Vec<i64> {
+    list["produits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn search_matches_name_id_and_barcode() {
+    let app = app().await;
+    let by_name = app.get_json(0, "/api/produits?q=croissant").await;
+    assert_eq!(ids(&by_name), vec![2]);
+    let by_id = app.get_json(0, "/api/produits?q=7").await;
+    assert!(ids(&by_id).contains(&7));
+    let code = produit::seed::demo_barcode(12);
+    let by_code = app.get_json(0, &format!("/api/produits?q={code}")).await;
+    assert_eq!(ids(&by_code), vec![12]);
+    let page = app.get_json(0, "/api/produits?limit=10").await;
+    assert_eq!(ids(&page).len(), 10);
+    assert_eq!(page["suivant"], 10);
+    let next = app.get_json(0, "/api/produits?limit=10&apres=10").await;
+    assert_eq!(ids(&next)[0], 11);
+    let price = &by_name["produits"][0]["prix"];
+    assert!(price.is_string(), "money is a decimal string: {price}");
+}
+
+#[tokio::test]
+async fn sql_looking_and_wildcard_queries_match_literally() {
+    let app = app().await;
+    // A literal % matches only the names that contain one.
+    assert_eq!(
+        ids(&app.get_json(0, "/api/produits?q=%25").await),
+        vec![3, 35]
+    );
+    for q in [
+        "%27%20OR%201%3D1%20--",
+        "_",
+        "%5C",
+        "1%3B%20DROP%20TABLE%20produits",
+    ] {
+        let list = app.get_json(0, &format!("/api/produits?q={q}")).await;
+        assert!(ids(&list).is_empty(), "{q}: {list}");
+    }
+    let all = app.get_json(0, "/api/produits?limit=100").await;
+    assert_eq!(ids(&all).len(), 60);
+}
+
+#[tokio::test]
+async fn a_price_change_is_seen_at_once_by_every_replica() {
+    let app = app_with(2, None).await;
+    // Warm both replicas' view of the shared cache.
+    for r in 0..2 {
+        assert_eq!(
+            app.get_json(r, "/api/produits/3").await["prix"],
+            produit::seed::demo_price(3).to_string()
+        );
+        app.get_json(r, "/api/produits?q=lait").await;
+    }
+    let res = app.get(0, "/api/produits/3").await;
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let res = app
+        .patch(3, Some(&etag), json!({"prix": "4.29"}), Role::Admin)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    for r in 0..2 {
+        assert_eq!(app.get_json(r, "/api/produits/3").await["prix"], "4.29");
+        assert_eq!(
+            app.get_json(r, "/api/produits?q=lait").await["produits"][0]["prix"],
+            "4.29"
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_admins_with_the_same_version_one_wins_one_gets_412() {
+    let app = app().await;
+    let etag = app.get(0, "/api/produits/5").await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let (a, b) = tokio::join!(
+        app.patch(5, Some(&etag), json!({"prix": "5.00"}), Role::Admin),
+        app.patch(5, Some(&etag), json!({"prix": "6.00"}), Role::Admin),
+    );
+    let mut statuses = vec![a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, vec![200, 412]);
+    let p = app.get_json(0, "/api/produits/5").await;
+    assert_eq!(p["version"], 2);
+    let missing = app
+        .patch(5, None, json!({"prix": "7.00"}), Role::Admin)
+        .await;
+    assert_eq!(missing.status(), StatusCode::PRECONDITION_REQUIRED);
+}
+
+#[tokio::test]
+async fn cashiers_cannot_edit_prices() {
+    let app = app().await;
+    let res = app
+        .patch(1, Some("\"1\""), json!({"prix": "0.01"}), Role::Caissier)
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get_json(0, "/api/produits/1").await["prix"],
+        produit::seed::demo_price(1).to_string()
+    );
+}
+
+#[tokio::test]
+async fn deactivated_products_stay_readable_but_leave_search() {
+    let app = app().await;
+    let res = app
+        .http
+        .delete(format!("{}/api/produits/2", app.urls[0]))
+        .header("authorization", bearer(Role::Admin, None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(app.get_json(0, "/api/produits/2").await["actif"], false);
+    assert!(ids(&app.get_json(0, "/api/produits?q=croissant").await).is_empty());
+    assert_eq!(
+        ids(&app
+            .get_json(0, "/api/produits?q=croissant&inclure_inactifs=true")
+            .await),
+        vec![2]
+    );
+}
+
+#[tokio::test]
+async fn bad_product_input_is_a_4xx_problem_and_changes_nothing() {
+    let app = app().await;
+    let admin = bearer(Role::Admin, None);
+    let big = format!(r#"{{"nom": "{}", "prix": "1.00"}}"#, "x".repeat(300 * 1024));
+    let cases: Vec<(String, u16)> = vec![
+        ("{\"nom\": \"x\", ".into(), 400),
+        (r#"{"nom": "x", "prix": 12.5}"#.into(), 422),
+        (r#"{"nom": "x"}"#.into(), 422),
+        (r#"{"nom": "x", "prix": "-1.00"}"#.into(), 422),
+        (r#"{"nom": "x", "prix": "1.999"}"#.into(), 422),
+        (r#"{"nom": "x", "prix": "1e9"}"#.into(), 422),
+        (r#"{"nom": "", "prix": "1.00"}"#.into(), 422),
+        (
+            r#"{"nom": "x", "prix": "1.00", "code_barres": "4006381333932"}"#.into(),
+            422,
+        ),
+        (
+            format!(
+                r#"{{"nom": "x", "prix": "1.00", "code_barres": "{}"}}"#,
+                produit::seed::demo_barcode(1)
+            ),
+            409,
+        ),
+        (r#"[1, 2]"#.into(), 422),
+        (big, 413),
+    ];
+    for (body, expected) in cases {
+        let res = app
+            .http
+            .post(format!("{}/api/produits", app.urls[0]))
+            .header("authorization", &admin)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status().as_u16(),
+            expected,
+            "{}",
+            &body[..body.len().min(80)]
+        );
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+    }
+    let not_json = app
+        .http
+        .post(format!("{}/api/produits", app.urls[0]))
+        .header("authorization", &admin)
+        .body("nom=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    for path in [
+        "/api/produits/999999",
+        "/api/produits/abc",
+        "/api/produits?limit=0",
+        "/api/produits?limit=x",
+    ] {
+        let res = app.get(0, path).await;
+        assert!(res.status().is_client_error(), "{path}: {}", res.status());
+    }
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM produits")
+        .fetch_one(&app.db.admin_pool().await)
+        .await
+        .unwrap();
+    assert_eq!(count, 60);
+}
+
+#[tokio::test]
+async fn redis_down_serves_from_mysql_and_counts_errors() {
+    // Port 1 on loopback: nothing listens, connections are refused at once.
+    let app = app_with(1, Some("redis://127.0.0.1:1")).await;
+    assert_eq!(
+        ids(&app.get_json(0, "/api/produits?q=croissant").await),
+        vec![2]
+    );
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.urls[0]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("cache_operations_total") && l.contains(r#"result="error""#)),
+        "{metrics}"
+    );
+    let ready = app
+        .http
+        .get(format!("{}/health/ready", app.urls[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
