@@ -1,0 +1,157 @@
+//! Stock types and the rules on their inputs.
+
+use caisse_common::{ApiError, FieldError};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Largest quantity a single line may move.
+pub const MAX_LINE_QUANTITY: i64 = 100_000;
+/// Most lines in one transfer.
+pub const MAX_LINES: usize = 200;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct Stock {
+    pub magasin_id: i64,
+    pub produit_id: i64,
+    pub quantite: i32,
+    pub seuil_alerte: i32,
+    pub seuil_surstock: i32,
+    pub modifie_le: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct Mouvement {
+    pub id: i64,
+    pub magasin_id: i64,
+    pub produit_id: i64,
+    pub delta: i32,
+    pub quantite_apres: i32,
+    #[serde(rename = "type")]
+    #[sqlx(rename = "type")]
+    pub type_mouvement: String,
+    pub reference: String,
+    pub motif: String,
+    pub auteur: String,
+    pub cree_le: DateTime<Utc>,
+}
+
+/// How far an entry is from its thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Niveau {
+    /// Nothing left.
+    Rupture,
+    /// At or below the alert threshold.
+    Bas,
+    /// Above the overstock threshold.
+    Surstock,
+}
+
+/// The alert level of a quantity, if any.
+pub fn niveau(quantite: i32, seuil_alerte: i32, seuil_surstock: i32) -> Option<Niveau> {
+    if quantite == 0 {
+        Some(Niveau::Rupture)
+    } else if quantite <= seuil_alerte {
+        Some(Niveau::Bas)
+    } else if quantite > seuil_surstock {
+        Some(Niveau::Surstock)
+    } else {
+        None
+    }
+}
+
+/// One line to move: a product and a positive quantity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ligne {
+    pub produit_id: i64,
+    pub quantite: i64,
+}
+
+/// Checks lines: 1..=MAX_LINES, distinct positive ids, quantities in range.
+/// Returns them sorted by product id, the order rows are locked in.
+pub fn check_lines(lignes: &[Ligne]) -> Result<Vec<Ligne>, ApiError> {
+    let mut errors = vec![];
+    if lignes.is_empty() || lignes.len() > MAX_LINES {
+        errors.push(FieldError::new(
+            "lignes",
+            format!("entre 1 et {MAX_LINES} lignes"),
+        ));
+    }
+    for (i, l) in lignes.iter().enumerate() {
+        if l.produit_id <= 0 {
+            errors.push(FieldError::new(
+                format!("lignes[{i}].produit_id"),
+                "identifiant de produit invalide",
+            ));
+        }
+        if !(1..=MAX_LINE_QUANTITY).contains(&l.quantite) {
+            errors.push(FieldError::new(
+                format!("lignes[{i}].quantite"),
+                format!("entier entre 1 et {MAX_LINE_QUANTITY}"),
+            ));
+        }
+    }
+    let mut sorted = lignes.to_vec();
+    sorted.sort_by_key(|l| l.produit_id);
+    if sorted
+        .windows(2)
+        .any(|w| w[0].produit_id == w[1].produit_id)
+    {
+        errors.push(FieldError::new(
+            "lignes",
+            "un produit ne peut figurer qu'une fois",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(sorted)
+    } else {
+        Err(ApiError::fields(errors))
+    }
+}
+
+/// An `Idempotency-Key`: 8 to 100 printable ASCII characters.
+pub fn check_key(key: &str) -> Result<(), ApiError> {
+    if (8..=100).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(
+            "En-tête Idempotency-Key invalide : 8 à 100 caractères ASCII visibles (un UUID convient).".into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_levels_follow_thresholds() {
+        assert_eq!(niveau(0, 5, 100), Some(Niveau::Rupture));
+        assert_eq!(niveau(5, 5, 100), Some(Niveau::Bas));
+        assert_eq!(niveau(6, 5, 100), None);
+        assert_eq!(niveau(101, 5, 100), Some(Niveau::Surstock));
+    }
+
+    #[test]
+    fn zero_negative_huge_and_duplicate_lines_are_rejected() {
+        let l = |p, q| Ligne {
+            produit_id: p,
+            quantite: q,
+        };
+        assert!(check_lines(&[]).is_err());
+        assert!(check_lines(&[l(1, 0)]).is_err());
+        assert!(check_lines(&[l(1, -3)]).is_err());
+        assert!(check_lines(&[l(1, MAX_LINE_QUANTITY + 1)]).is_err());
+        assert!(check_lines(&[l(1, 1), l(1, 2)]).is_err());
+        assert_eq!(check_lines(&[l(3, 1), l(1, 2)]).unwrap()[0].produit_id, 1);
+    }
+
+    #[test]
+    fn idempotency_keys_are_bounded() {
+        assert!(check_key("0f8fad5b-d9cb-469f-a165-70867728950e").is_ok());
+        assert!(check_key("court").is_err());
+        assert!(check_key("avec espace dedans").is_err());
+    }
+}

@@ -1,0 +1,99 @@
+//! The only way quantities change: inside a transaction, a guarded update of
+//! `stocks` and the ledger row that explains it, both or neither.
+
+use caisse_common::ApiError;
+use sqlx::{MySql, Transaction};
+
+use crate::routes::TxError;
+
+/// One movement to apply.
+#[derive(Debug, Clone, Copy)]
+pub struct Move<'a> {
+    pub magasin_id: i64,
+    pub produit_id: i64,
+    pub delta: i64,
+    pub kind: &'a str,
+    pub reference: &'a str,
+    pub motif: &'a str,
+    pub auteur: &'a str,
+}
+
+/// Outcome of a decrement that the stock could not cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Short {
+    pub produit_id: i64,
+    pub demande: i64,
+    pub disponible: i64,
+}
+
+/// Applies `m`. A decrement succeeds only if the quantity covers it (a
+/// conditional update: it can never go below zero, whatever runs alongside);
+/// otherwise returns the shortage and changes nothing.
+pub async fn apply(
+    tx: &mut Transaction<'_, MySql>,
+    m: Move<'_>,
+) -> Result<Result<i32, Short>, TxError> {
+    let delta = i32::try_from(m.delta).map_err(|_| ApiError::field("quantite", "hors limites"))?;
+    if delta < 0 {
+        let res = sqlx::query(
+            "UPDATE stocks SET quantite = quantite + ?, version = version + 1 \
+             WHERE magasin_id = ? AND produit_id = ? AND quantite >= ?",
+        )
+        .bind(delta)
+        .bind(m.magasin_id)
+        .bind(m.produit_id)
+        .bind(-delta)
+        .execute(&mut **tx)
+        .await?;
+        if res.rows_affected() == 0 {
+            let disponible: Option<i32> = sqlx::query_scalar(
+                "SELECT quantite FROM stocks WHERE magasin_id = ? AND produit_id = ? FOR UPDATE",
+            )
+            .bind(m.magasin_id)
+            .bind(m.produit_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            return Ok(Err(Short {
+                produit_id: m.produit_id,
+                demande: -m.delta,
+                disponible: i64::from(disponible.unwrap_or(0)),
+            }));
+        }
+    } else {
+        sqlx::query(
+            "INSERT INTO stocks (magasin_id, produit_id, quantite) VALUES (?, ?, ?) \
+             ON DUPLICATE KEY UPDATE quantite = quantite + VALUES(quantite), version = version + 1",
+        )
+        .bind(m.magasin_id)
+        .bind(m.produit_id)
+        .bind(delta)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let after: i32 =
+        sqlx::query_scalar("SELECT quantite FROM stocks WHERE magasin_id = ? AND produit_id = ?")
+            .bind(m.magasin_id)
+            .bind(m.produit_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    sqlx::query(
+        "INSERT INTO mouvements (magasin_id, produit_id, delta, quantite_apres, type, reference, motif, auteur) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(m.magasin_id)
+    .bind(m.produit_id)
+    .bind(delta)
+    .bind(after)
+    .bind(m.kind)
+    .bind(m.reference)
+    .bind(m.motif)
+    .bind(m.auteur)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Ok(after))
+}
+
+/// The cache namespace of one magasin's stock.
+pub fn cache_ns(magasin_id: i64) -> String {
+    format!("stock:magasin:{magasin_id}")
+}

@@ -1,0 +1,62 @@
+//! The stock service: quantities per (magasin, produit) that never go
+//! negative, the movement ledger that explains them, transfers from the
+//! logistics centre, adjustments and alerts.
+
+pub mod db;
+pub mod domain;
+pub mod ledger;
+pub mod routes;
+pub mod seed;
+
+use caisse_common::{Platform, config::CommonConfig};
+use utoipa::OpenApi;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub common: CommonConfig,
+    pub cache_ttl_secs: u64,
+    /// Base URL of caisse (magasin types), `CAISSE_URL`.
+    pub caisse_url: String,
+    /// Base URL of produit (product existence), `PRODUIT_URL`.
+    pub produit_url: String,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(Self {
+            common: CommonConfig::from_env("stock", 8103)?,
+            cache_ttl_secs: caisse_common::config::env_or("CACHE_TTL_SECS", 60)?,
+            caisse_url: caisse_common::config::service_url("CAISSE_URL", "http://127.0.0.1:8101"),
+            produit_url: caisse_common::config::service_url("PRODUIT_URL", "http://127.0.0.1:8102"),
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub platform: Platform,
+    pub config: std::sync::Arc<Config>,
+    pub transfers: prometheus::IntCounterVec,
+}
+
+pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
+    let platform = Platform::start(&config.common, &MIGRATOR, true).await?;
+    let transfers = platform.metrics.counter_vec(
+        "stock_transfers_total",
+        "Transferts de stock demandés, par résultat (ok, insuffisant, rejoue, refuse)",
+        &["result"],
+    );
+    let state = AppState {
+        platform: platform.clone(),
+        config: std::sync::Arc::new(config.clone()),
+        transfers,
+    };
+    Ok(platform.app(routes::router(state), routes::ApiDoc::openapi()))
+}
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let app = build(&config).await?;
+    caisse_common::server::bind_and_serve(&config.common, app).await
+}

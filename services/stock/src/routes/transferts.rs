@@ -1,0 +1,339 @@
+//! `/api/stocks/transferts`: the logistics centre ships stock to a store.
+//! Multi-line, all-or-nothing, atomic, idempotent by `Idempotency-Key`.
+
+use axum::{
+    Router,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::IntoResponse,
+    routing::{get, post},
+};
+use caisse_common::{
+    ApiError, ApiResult, Auth, Role,
+    client::RequestId,
+    extract::{Json, Path},
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::{MySql, Transaction};
+use utoipa::ToSchema;
+
+use crate::{
+    AppState,
+    domain::{self, Ligne},
+    ledger::{self, Move, Short},
+    routes::{TxError, magasin_type, with_tx},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/stocks/transferts", post(create_transfert))
+        .route("/api/stocks/transferts/{id}", get(get_transfert))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NouveauTransfert {
+    /// The logistics centre.
+    pub source_id: i64,
+    /// The store receiving the goods.
+    pub destination_id: i64,
+    pub lignes: Vec<Ligne>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Transfert {
+    pub id: i64,
+    pub source_id: i64,
+    pub destination_id: i64,
+    pub lignes: Vec<Ligne>,
+    pub auteur: String,
+    pub cree_le: DateTime<Utc>,
+}
+
+/// Ships goods from the logistics centre to a store (logistique, admin).
+/// Requires `Idempotency-Key`; the same key returns the same transfer.
+#[utoipa::path(post, path = "/api/stocks/transferts", request_body = NouveauTransfert,
+    params(("Idempotency-Key" = String, Header, description = "Clé unique de la demande (UUID)")),
+    responses((status = 201, body = Transfert), (status = 409, description = "stock insuffisant : lignes manquantes"),
+              (status = 422, description = "données invalides")))]
+pub async fn create_transfert(
+    State(state): State<AppState>,
+    auth: Auth,
+    rid: RequestId,
+    headers: HeaderMap,
+    Json(input): Json<NouveauTransfert>,
+) -> ApiResult<impl IntoResponse> {
+    auth.require_role(&[Role::Logistique, Role::Admin])?;
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "En-tête Idempotency-Key obligatoire (un UUID par demande).".into(),
+            )
+        })?
+        .to_owned();
+    domain::check_key(&key)?;
+    let lignes = domain::check_lines(&input.lignes)?;
+    if input.source_id == input.destination_id {
+        return Err(ApiError::field(
+            "destination_id",
+            "doit différer de la source",
+        ));
+    }
+    let fingerprint = fingerprint(input.source_id, input.destination_id, &lignes);
+    if let Some(existing) = replay(&state, &key, &fingerprint).await? {
+        state.transfers.with_label_values(&["rejoue"]).inc();
+        return Ok((
+            StatusCode::CREATED,
+            [(
+                header::LOCATION,
+                format!("/api/stocks/transferts/{}", existing.id),
+            )],
+            axum::Json(existing),
+        ));
+    }
+    if magasin_type(&state, &auth, &rid, "source_id", input.source_id).await? != "logistique" {
+        return Err(ApiError::field(
+            "source_id",
+            "la source doit être le centre logistique",
+        ));
+    }
+    if magasin_type(&state, &auth, &rid, "destination_id", input.destination_id).await? != "magasin"
+    {
+        return Err(ApiError::field(
+            "destination_id",
+            "la destination doit être un magasin",
+        ));
+    }
+    let (source, destination, auteur) = (input.source_id, input.destination_id, auth.login.clone());
+    let outcome = with_tx(&state.platform.pool, |tx| {
+        let (key, fingerprint, lignes, auteur) = (
+            key.clone(),
+            fingerprint.clone(),
+            lignes.clone(),
+            auteur.clone(),
+        );
+        Box::pin(async move {
+            execute(
+                tx,
+                &key,
+                &fingerprint,
+                source,
+                destination,
+                &lignes,
+                &auteur,
+            )
+            .await
+        })
+    })
+    .await;
+    let id = match outcome {
+        Ok(id) => id,
+        Err(e @ ApiError::Conflict { extra: Some(_), .. }) => {
+            state.transfers.with_label_values(&["insuffisant"]).inc();
+            return Err(e);
+        }
+        Err(ApiError::Conflict { extra: None, .. }) => {
+            // A concurrent request with the same key committed first.
+            let existing = replay(&state, &key, &fingerprint)
+                .await?
+                .ok_or_else(|| ApiError::conflict("Transfert concurrent."))?;
+            state.transfers.with_label_values(&["rejoue"]).inc();
+            return Ok((
+                StatusCode::CREATED,
+                [(
+                    header::LOCATION,
+                    format!("/api/stocks/transferts/{}", existing.id),
+                )],
+                axum::Json(existing),
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(cache) = &state.platform.cache {
+        cache.invalidate(&ledger::cache_ns(source)).await;
+        cache.invalidate(&ledger::cache_ns(destination)).await;
+    }
+    state.transfers.with_label_values(&["ok"]).inc();
+    let t = load(&state, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("transfert {id}")))?;
+    tracing::info!(transfert = id, source, destination, lignes = t.lignes.len(), par = %auth.login, "transfert effectué");
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/stocks/transferts/{id}"))],
+        axum::Json(t),
+    ))
+}
+
+fn fingerprint(source: i64, destination: i64, lignes: &[Ligne]) -> String {
+    let mut h = Sha256::new();
+    h.update(format!("{source}>{destination}"));
+    for l in lignes {
+        h.update(format!("|{}x{}", l.produit_id, l.quantite));
+    }
+    hex::encode(h.finalize())
+}
+
+fn shortage(source: i64, shorts: &[Short]) -> ApiError {
+    let detail = shorts
+        .iter()
+        .map(|s| {
+            format!(
+                "produit {} : {} demandé(s), {} disponible(s)",
+                s.produit_id, s.demande, s.disponible
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ; ");
+    let manquants: Vec<_> = shorts
+        .iter()
+        .map(|s| serde_json::json!({"produit_id": s.produit_id, "demande": s.demande, "disponible": s.disponible}))
+        .collect();
+    ApiError::Conflict {
+        detail: format!(
+            "Stock insuffisant au magasin {source} : {detail}. Rien n'a été transféré."
+        ),
+        extra: Some(serde_json::json!({"manquants": manquants})),
+    }
+}
+
+/// The transfer already recorded under `key`, if any; 422 if the key was
+/// used for a different request.
+async fn replay(state: &AppState, key: &str, fingerprint: &str) -> ApiResult<Option<Transfert>> {
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, empreinte FROM transferts WHERE cle_idempotence = ?")
+            .bind(key)
+            .fetch_optional(&state.platform.pool)
+            .await?;
+    match row {
+        None => Ok(None),
+        Some((_, f)) if f != fingerprint => Err(ApiError::field(
+            "Idempotency-Key",
+            "cette clé a déjà servi pour une autre demande de transfert : générez-en une nouvelle",
+        )),
+        Some((id, _)) => load(state, id).await,
+    }
+}
+
+/// The transaction: record, decrement the source (guarded), increment the
+/// destination, ledger both. Shortages roll everything back.
+async fn execute(
+    tx: &mut Transaction<'static, MySql>,
+    key: &str,
+    fingerprint: &str,
+    source: i64,
+    destination: i64,
+    lignes: &[Ligne],
+    auteur: &str,
+) -> Result<i64, TxError> {
+    let res = sqlx::query(
+        "INSERT INTO transferts (cle_idempotence, empreinte, source_id, destination_id, auteur) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(key)
+    .bind(fingerprint)
+    .bind(source)
+    .bind(destination)
+    .bind(auteur)
+    .execute(&mut **tx)
+    .await?;
+    let id = i64::try_from(res.last_insert_id()).unwrap_or_default();
+    let reference = format!("transfert:{id}");
+    let motif = format!("transfert {source} → {destination}");
+    let mut shorts = vec![];
+    for l in lignes {
+        let out = Move {
+            magasin_id: source,
+            produit_id: l.produit_id,
+            delta: -l.quantite,
+            kind: "transfert_sortie",
+            reference: &reference,
+            motif: &motif,
+            auteur,
+        };
+        if let Err(s) = ledger::apply(tx, out).await? {
+            shorts.push(s);
+        }
+    }
+    if !shorts.is_empty() {
+        // Returning an error rolls back the record and every decrement.
+        return Err(TxError::Api(shortage(source, &shorts)));
+    }
+    for l in lignes {
+        let inbound = Move {
+            magasin_id: destination,
+            produit_id: l.produit_id,
+            delta: l.quantite,
+            kind: "transfert_entree",
+            reference: &reference,
+            motif: &motif,
+            auteur,
+        };
+        ledger::apply(tx, inbound)
+            .await?
+            .map_err(|_| TxError::Api(ApiError::conflict("entrée refusée")))?;
+        sqlx::query(
+            "INSERT INTO transfert_lignes (transfert_id, produit_id, quantite) VALUES (?, ?, ?)",
+        )
+        .bind(id)
+        .bind(l.produit_id)
+        .bind(l.quantite)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(id)
+}
+
+async fn load(state: &AppState, id: i64) -> ApiResult<Option<Transfert>> {
+    let pool = &state.platform.pool;
+    let head: Option<(i64, i64, i64, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT id, source_id, destination_id, auteur, cree_le FROM transferts WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    let Some((id, source_id, destination_id, auteur, cree_le)) = head else {
+        return Ok(None);
+    };
+    let lignes: Vec<(i64, i32)> =
+        sqlx::query_as("SELECT produit_id, quantite FROM transfert_lignes WHERE transfert_id = ? ORDER BY produit_id")
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+    let lignes = lignes
+        .into_iter()
+        .map(|(produit_id, q)| Ligne {
+            produit_id,
+            quantite: i64::from(q),
+        })
+        .collect();
+    Ok(Some(Transfert {
+        id,
+        source_id,
+        destination_id,
+        lignes,
+        auteur,
+        cree_le,
+    }))
+}
+
+/// One transfer (staff of either magasin, logistique, admin).
+#[utoipa::path(get, path = "/api/stocks/transferts/{id}", responses((status = 200, body = Transfert), (status = 404)))]
+pub async fn get_transfert(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<Transfert>> {
+    let t = load(&state, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("Le transfert {id} n'existe pas.")))?;
+    if !auth.can_access_magasin(t.source_id) && !auth.can_access_magasin(t.destination_id) {
+        return Err(ApiError::NotFound(format!(
+            "Le transfert {id} n'existe pas."
+        )));
+    }
+    Ok(axum::Json(t))
+}
