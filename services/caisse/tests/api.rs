@@ -1,5 +1,7 @@
 //! caisse against a real MariaDB schema of its own.
 
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
 use caisse_common::{
     Role,
     testing::{TestDb, bearer, spawn},

@@ -1,6 +1,8 @@
 //! produit against real MariaDB and Redis: search, cache invalidation across
 //! replicas, versions, validation, and Redis down.
 
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
 use caisse_common::{
     Role,
     testing::{TestDb, bearer, spawn},

@@ -1,6 +1,8 @@
 //! stock against real MariaDB and Redis, with real caisse and produit
 //! services (each on its own schema) answering its lookups.
 
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
 use caisse_common::{
     Role,
     testing::{TestDb, bearer, spawn},

@@ -1,0 +1,481 @@
+//! The native launcher: the whole topology without Docker, against the local
+//! MariaDB and Redis — every service with its replicas on free ports, nginx
+//! rendered from the gateway template, Prometheus when installed. The system
+//! tests start the very same stack through [`Stack::start`].
+
+pub mod render;
+pub mod topology;
+
+use std::{
+    collections::BTreeMap,
+    fs,
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use topology::{DbAccount, SERVICES};
+
+/// How to start a stack.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Where the service binaries are (target/release or target/debug).
+    pub bin_dir: PathBuf,
+    /// The repository (for `frontend/` and `deploy/prometheus/`).
+    pub repo_dir: PathBuf,
+    /// Logs, nginx config and temp files.
+    pub run_dir: PathBuf,
+    /// Gateway port; 0 picks a free one.
+    pub gateway_port: u16,
+    /// Namespaces schemas and MySQL users.
+    pub schema_prefix: String,
+    pub redis_prefix: String,
+    pub mysql_admin_url: String,
+    /// `host:port` the services use to reach MySQL.
+    pub mysql_addr: String,
+    pub redis_url: String,
+    pub jwt_secret: String,
+    /// Replicas per service, overriding the topology's.
+    pub replicas: Option<usize>,
+    pub seed: bool,
+    pub prometheus: bool,
+    /// Drop schemas and users when the stack stops (tests).
+    pub cleanup: bool,
+}
+
+impl Options {
+    /// Defaults of the native dev run, overridable by environment variables.
+    pub fn native(repo_dir: PathBuf, bin_dir: PathBuf) -> anyhow::Result<Self> {
+        use caisse_common::config::{env_or, env_string};
+        Ok(Self {
+            run_dir: repo_dir.join(".run"),
+            bin_dir,
+            repo_dir,
+            gateway_port: env_or("CAISSE_PORT", 8080)?,
+            schema_prefix: "caisse_".into(),
+            redis_prefix: env_string("REDIS_PREFIX", "caisse:"),
+            mysql_admin_url: env_string("MYSQL_ADMIN_URL", "mysql://root@127.0.0.1:3306"),
+            mysql_addr: env_string("MYSQL_ADDR", "127.0.0.1:3306"),
+            redis_url: env_string("REDIS_URL", "redis://127.0.0.1:6379"),
+            jwt_secret: env_string("JWT_SECRET", caisse_common::config::DEV_JWT_SECRET),
+            replicas: None,
+            seed: true,
+            prometheus: true,
+            cleanup: false,
+        })
+    }
+
+    /// An isolated stack for one test: unique schemas, key prefix, ports and
+    /// directory; debug binaries next to the test executable.
+    pub fn for_test() -> anyhow::Result<Self> {
+        let id = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
+        let exe = std::env::current_exe()?;
+        // target/debug/deps/<test> -> target/debug
+        let bin_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .context("répertoire des binaires")?
+            .to_path_buf();
+        let repo_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .canonicalize()?;
+        let mut o = Self::native(repo_dir, bin_dir)?;
+        o.run_dir = std::env::temp_dir().join(format!("caisse-test-{id}"));
+        o.gateway_port = 0;
+        o.schema_prefix = format!("s{id}_");
+        o.redis_prefix = format!("test:{id}:");
+        o.jwt_secret = format!("test-secret-{id}-{}", uuid::Uuid::new_v4().simple());
+        o.prometheus = false;
+        o.cleanup = true;
+        Ok(o)
+    }
+}
+
+/// One running replica.
+pub struct Replica {
+    pub port: u16,
+    child: Option<Child>,
+}
+
+/// A running topology. Dropping it stops every process it started.
+pub struct Stack {
+    pub gateway_url: String,
+    pub replicas: BTreeMap<&'static str, Vec<Replica>>,
+    pub prometheus_url: Option<String>,
+    others: Vec<Child>,
+    opts: Options,
+    accounts: Vec<DbAccount>,
+}
+
+/// A free loopback port (released at once; the race is harmless here).
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn redis_addr(url: &str) -> String {
+    url.trim_start_matches("redis://")
+        .split('/')
+        .next()
+        .unwrap_or("127.0.0.1:6379")
+        .rsplit('@')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Checks MariaDB and Redis, explaining how to start them when down.
+pub async fn check_dependencies(opts: &Options) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    if let Err(e) = sqlx::MySqlConnection::connect(&opts.mysql_admin_url).await {
+        anyhow::bail!(
+            "MariaDB injoignable ({}) : {e}\n  démarrez-la : start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd\n  ou indiquez MYSQL_ADMIN_URL=mysql://root:motdepasse@hôte:3306",
+            caisse_common::db::redact(&opts.mysql_admin_url)
+        );
+    }
+    let addr = redis_addr(&opts.redis_url);
+    let redis_ok = tokio::time::timeout(
+        Duration::from_secs(2),
+        tokio::net::TcpStream::connect(&addr),
+    )
+    .await;
+    if !matches!(redis_ok, Ok(Ok(_))) {
+        anyhow::bail!(
+            "Redis injoignable à {addr}\n  démarrez-le : redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save \"\" --appendonly no\n  ou indiquez REDIS_URL=redis://hôte:port"
+        );
+    }
+    Ok(())
+}
+
+/// The nginx executable, installing it on Debian when running as root.
+pub fn nginx_binary(install: bool) -> anyhow::Result<PathBuf> {
+    for p in [
+        "/usr/sbin/nginx",
+        "/usr/local/sbin/nginx",
+        "/usr/local/nginx/sbin/nginx",
+    ] {
+        if Path::new(p).exists() {
+            return Ok(p.into());
+        }
+    }
+    if install && is_root() && Path::new("/usr/bin/apt-get").exists() {
+        eprintln!("nginx absent : installation avec apt-get…");
+        let ok = Command::new("sh")
+            .args([
+                "-c",
+                "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx",
+            ])
+            .status()?
+            .success();
+        if ok && Path::new("/usr/sbin/nginx").exists() {
+            return Ok("/usr/sbin/nginx".into());
+        }
+    }
+    anyhow::bail!(
+        "nginx introuvable : installez-le (Debian/Ubuntu : sudo apt-get install -y nginx)"
+    )
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false)
+}
+
+impl Stack {
+    /// Provisions, seeds and starts everything; returns once the gateway answers.
+    pub async fn start(opts: Options) -> anyhow::Result<Self> {
+        check_dependencies(&opts).await?;
+        let nginx = nginx_binary(true)?;
+        fs::create_dir_all(opts.run_dir.join("logs"))?;
+        fs::create_dir_all(opts.run_dir.join("tmp"))?;
+        fs::create_dir_all(opts.run_dir.join("cache"))?;
+        let gateway_port = if opts.gateway_port == 0 {
+            free_port()?
+        } else {
+            opts.gateway_port
+        };
+        let gateway_url = format!("http://127.0.0.1:{gateway_port}");
+        let accounts: Vec<DbAccount> = SERVICES
+            .iter()
+            .map(|s| DbAccount::for_service(&opts.schema_prefix, s.name, None))
+            .collect();
+        let mut stack = Stack {
+            gateway_url: gateway_url.clone(),
+            replicas: BTreeMap::new(),
+            prometheus_url: None,
+            others: vec![],
+            opts: opts.clone(),
+            accounts: accounts.clone(),
+        };
+        for a in &accounts {
+            caisse_common::provision::provision(
+                &opts.mysql_admin_url,
+                &a.schema,
+                &a.user,
+                &a.password,
+                "%",
+            )
+            .await?;
+        }
+        for (s, a) in SERVICES.iter().zip(&accounts) {
+            let env = stack.env(s.name, a, 0);
+            if opts.seed {
+                let status = stack
+                    .command(s.name, &env)
+                    .arg("seed")
+                    .stdout(Stdio::null())
+                    .status()?;
+                anyhow::ensure!(
+                    status.success(),
+                    "données de démonstration de {} en échec",
+                    s.name
+                );
+            }
+        }
+        for (s, a) in SERVICES.iter().zip(&accounts) {
+            let n = opts.replicas.unwrap_or(s.replicas);
+            for i in 0..n {
+                let port = free_port()?;
+                let env = stack.env(s.name, a, port);
+                let child = stack.spawn_logged(s.name, i, stack.command(s.name, &env))?;
+                stack.replicas.entry(s.name).or_default().push(Replica {
+                    port,
+                    child: Some(child),
+                });
+            }
+        }
+        let ready: Vec<(String, u16)> = stack
+            .replicas
+            .iter()
+            .flat_map(|(n, rs)| rs.iter().map(move |r| (n.to_string(), r.port)))
+            .collect();
+        for (name, port) in ready {
+            wait_http(&format!("http://127.0.0.1:{port}/health/ready"), &name).await?;
+        }
+        let ports: BTreeMap<&'static str, Vec<u16>> = stack
+            .replicas
+            .iter()
+            .map(|(n, rs)| (*n, rs.iter().map(|r| r.port).collect()))
+            .collect();
+        let run_dir = opts.run_dir.canonicalize()?.to_string_lossy().into_owned();
+        let frontend = opts
+            .repo_dir
+            .join("frontend")
+            .to_string_lossy()
+            .into_owned();
+        let vars = render::native_vars(
+            &run_dir,
+            &format!("127.0.0.1:{gateway_port}"),
+            &frontend,
+            &ports,
+            is_root(),
+        );
+        let conf = opts.run_dir.join("nginx.conf");
+        fs::write(&conf, render::render(render::TEMPLATE, &vars)?)?;
+        let mut cmd = Command::new(&nginx);
+        cmd.arg("-p")
+            .arg(&run_dir)
+            .arg("-c")
+            .arg(&conf)
+            .args(["-g", "daemon off;"]);
+        let child = stack.spawn_logged("nginx", 0, cmd)?;
+        stack.others.push(child);
+        wait_http(&format!("{gateway_url}/health"), "nginx").await?;
+        if opts.prometheus {
+            stack.start_prometheus(&ports)?;
+        }
+        Ok(stack)
+    }
+
+    fn env(&self, service: &str, account: &DbAccount, port: u16) -> Vec<(String, String)> {
+        vec![
+            ("BIND_ADDR".into(), format!("127.0.0.1:{port}")),
+            ("DATABASE_URL".into(), account.url(&self.opts.mysql_addr)),
+            ("REDIS_URL".into(), self.opts.redis_url.clone()),
+            ("REDIS_PREFIX".into(), self.opts.redis_prefix.clone()),
+            ("JWT_SECRET".into(), self.opts.jwt_secret.clone()),
+            ("CAISSE_URL".into(), self.gateway_url.clone()),
+            ("PRODUIT_URL".into(), self.gateway_url.clone()),
+            ("STOCK_URL".into(), self.gateway_url.clone()),
+            ("LOG_FORMAT".into(), "json".into()),
+            (
+                "RUST_LOG".into(),
+                std::env::var("RUST_LOG")
+                    .unwrap_or_else(|_| format!("info,{service}=info,sqlx=warn")),
+            ),
+        ]
+    }
+
+    fn command(&self, service: &str, env: &[(String, String)]) -> Command {
+        let mut cmd = Command::new(self.opts.bin_dir.join(service));
+        cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        cmd
+    }
+
+    fn spawn_logged(&self, name: &str, index: usize, mut cmd: Command) -> anyhow::Result<Child> {
+        let log = fs::File::create(
+            self.opts
+                .run_dir
+                .join("logs")
+                .join(format!("{name}-{index}.log")),
+        )?;
+        cmd.stdout(log.try_clone()?)
+            .stderr(log)
+            .stdin(Stdio::null());
+        cmd.spawn()
+            .with_context(|| format!("démarrage de {name} ({:?})", cmd.get_program()))
+    }
+
+    fn start_prometheus(&mut self, ports: &BTreeMap<&'static str, Vec<u16>>) -> anyhow::Result<()> {
+        let Some(bin) = ["/usr/bin/prometheus", "/usr/local/bin/prometheus"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+        else {
+            eprintln!(
+                "(Prometheus non installé : apt-get install -y prometheus pour l'avoir aussi)"
+            );
+            return Ok(());
+        };
+        let port = if free_port_is(9090) {
+            9090
+        } else {
+            free_port()?
+        };
+        let alerts = self.opts.repo_dir.join("deploy/prometheus/alerts.yml");
+        let conf = self.opts.run_dir.join("prometheus.yml");
+        fs::write(
+            &conf,
+            render::prometheus_config(ports, &alerts.to_string_lossy()),
+        )?;
+        let mut cmd = Command::new(bin);
+        cmd.arg(format!("--config.file={}", conf.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                self.opts.run_dir.join("prometheus-data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"));
+        let child = self.spawn_logged("prometheus", 0, cmd)?;
+        self.others.push(child);
+        self.prometheus_url = Some(format!("http://127.0.0.1:{port}"));
+        Ok(())
+    }
+
+    /// SIGKILLs replica `index` of `service` (fault tests).
+    pub fn kill_replica(&mut self, service: &str, index: usize) -> anyhow::Result<()> {
+        let r = self
+            .replicas
+            .get_mut(service)
+            .and_then(|rs| rs.get_mut(index))
+            .context("réplique inconnue")?;
+        if let Some(mut c) = r.child.take() {
+            c.kill()?;
+            c.wait()?;
+        }
+        Ok(())
+    }
+
+    /// Base URLs of a service's replicas (direct, bypassing the gateway).
+    pub fn replica_urls(&self, service: &str) -> Vec<String> {
+        self.replicas
+            .get(service)
+            .map(|rs| {
+                rs.iter()
+                    .map(|r| format!("http://127.0.0.1:{}", r.port))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
+    /// Gracefully stops everything (SIGTERM, then SIGKILL after 5 s).
+    pub fn stop(&mut self) {
+        let mut children: Vec<Child> = self.others.drain(..).collect();
+        for rs in self.replicas.values_mut() {
+            children.extend(rs.iter_mut().filter_map(|r| r.child.take()));
+        }
+        for c in &children {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        for c in &mut children {
+            while Instant::now() < deadline {
+                if matches!(c.try_wait(), Ok(Some(_))) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if self.opts.cleanup {
+            let (admin, accounts) = (self.opts.mysql_admin_url.clone(), self.accounts.clone());
+            let run_dir = self.opts.run_dir.clone();
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    for a in &accounts {
+                        let _ = rt.block_on(caisse_common::provision::drop_schema_and_user(
+                            &admin, &a.schema, &a.user, "%",
+                        ));
+                    }
+                }
+                let _ = fs::remove_dir_all(run_dir);
+            })
+            .join();
+        }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port_is(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+/// Polls `url` until it answers 2xx (30 s at most).
+pub async fn wait_http(url: &str, what: &str) -> anyhow::Result<()> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(1))
+        .build()?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = http.get(url).send().await
+            && r.status().is_success()
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!(
+                "{what} ne répond pas sur {url} après 30 s (voir les journaux du répertoire .run/logs)"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Provisions every service's schema and user (compose `setup`, k8s Job).
+pub async fn provision_all(admin_url: &str, prefix: &str, host: &str) -> anyhow::Result<()> {
+    for s in SERVICES {
+        let a = DbAccount::for_service(prefix, s.name, None);
+        caisse_common::provision::provision(admin_url, &a.schema, &a.user, &a.password, host)
+            .await?;
+        println!("schéma {} et utilisateur {} prêts", a.schema, a.user);
+    }
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! `caisse-launcher`: run the suite natively, provision MySQL, render configs.
+
+use std::path::PathBuf;
+
+use caisse_launcher::{Options, Stack, provision_all, render};
+
+const USAGE: &str =
+    "usage : caisse-launcher [run | provision | render-gateway --compose | render-gateway --k8s]";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None | Some("run") => run().await,
+        Some("provision") => {
+            let admin =
+                caisse_common::config::env_string("MYSQL_ADMIN_URL", "mysql://root@127.0.0.1:3306");
+            let host = caisse_common::config::env_string("CAISSE_DB_HOST_FOR_USERS", "%");
+            provision_all(&admin, "caisse_", &host).await
+        }
+        Some("render-gateway") => {
+            let resolver = match args.get(1).map(String::as_str) {
+                Some("--compose") => "resolver 127.0.0.11 valid=10s;",
+                Some("--k8s") => "resolver kube-dns.kube-system.svc.cluster.local valid=10s;",
+                _ => anyhow::bail!("{USAGE}"),
+            };
+            print!(
+                "{}",
+                render::render(render::TEMPLATE, &render::container_vars(resolver))?
+            );
+            Ok(())
+        }
+        Some(_) => anyhow::bail!("{USAGE}"),
+    }
+}
+
+fn repo_dir() -> anyhow::Result<PathBuf> {
+    let mut dir = std::env::current_dir()?;
+    loop {
+        if dir.join("gateway/nginx.conf.template").exists() {
+            return Ok(dir);
+        }
+        if !dir.pop() {
+            anyhow::bail!(
+                "lancez caisse-launcher depuis le dépôt Caisse (gateway/nginx.conf.template introuvable)"
+            );
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let exe = std::env::current_exe()?;
+    let bin_dir = exe.parent().map(PathBuf::from).unwrap_or_default();
+    let opts = Options::native(repo_dir()?, bin_dir)?;
+    println!(
+        "Démarrage de Caisse (MariaDB, Redis locaux ; journaux dans {}/logs)…",
+        opts.run_dir.display()
+    );
+    let stack = Stack::start(opts).await?;
+    let g = &stack.gateway_url;
+    println!("\nCaisse est prête.\n");
+    println!("  Caisse (interface)   {g}/");
+    println!("  Documentation API    {g}/docs/");
+    println!("  Passerelle (santé)   {g}/health");
+    if let Some(p) = &stack.prometheus_url {
+        println!("  Prometheus           {p}/");
+    }
+    for (name, urls) in stack.replicas.keys().map(|n| (n, stack.replica_urls(n))) {
+        println!("  {name:<8} répliques   {}", urls.join("  "));
+    }
+    println!("\nComptes de démonstration (mot de passe « demo1234 ») :");
+    println!(
+        "  admin · logistique · gerant1 (magasin 1) · caissier1 (magasin 1) · caissier2 (magasin 2)"
+    );
+    println!(
+        "\nExemple : curl -s -X POST {g}/api/auth/login -H 'content-type: application/json' \\"
+    );
+    println!("            -d '{{\"login\":\"caissier1\",\"mot_de_passe\":\"demo1234\"}}'");
+    println!("\nCtrl-C pour tout arrêter.");
+    tokio::signal::ctrl_c().await?;
+    println!("\nArrêt…");
+    drop(stack);
+    println!("Tout est arrêté.");
+    Ok(())
+}

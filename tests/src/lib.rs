@@ -1,0 +1,1 @@
+//! Shared helpers for the system tests live in `tests/tests/common/`.

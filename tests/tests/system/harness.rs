@@ -1,0 +1,81 @@
+//! Starts a stack per test and talks to it through the gateway.
+
+use caisse_launcher::{Options, Stack};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+
+pub struct Sys {
+    pub stack: Stack,
+    pub http: Client,
+}
+
+impl Sys {
+    pub async fn start() -> Sys {
+        let opts = Options::for_test().expect("options");
+        let stack = Stack::start(opts)
+            .await
+            .unwrap_or_else(|e| panic!("démarrage de la pile : {e:#}"));
+        Sys {
+            stack,
+            http: Client::builder()
+                .pool_max_idle_per_host(64)
+                .build()
+                .expect("client"),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.stack.gateway_url)
+    }
+
+    /// Logs in through the gateway and returns `Bearer <jeton>`.
+    pub async fn login(&self, login: &str) -> String {
+        let res = self
+            .http
+            .post(self.url("/api/auth/login"))
+            .json(&json!({"login": login, "mot_de_passe": "demo1234"}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(res.status(), StatusCode::OK, "connexion de {login}");
+        let body: Value = res.json().await.expect("json");
+        format!("Bearer {}", body["jeton"].as_str().expect("jeton"))
+    }
+
+    pub async fn get(&self, path: &str, auth: &str) -> Response {
+        self.http
+            .get(self.url(path))
+            .header("authorization", auth)
+            .send()
+            .await
+            .expect("get")
+    }
+
+    pub async fn get_json(&self, path: &str, auth: &str) -> Value {
+        let res = self.get(path, auth).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.json().await.expect("json")
+    }
+
+    /// An administrator pool on one service's schema, for invariant checks.
+    pub async fn schema_pool(&self, service: &str) -> sqlx::MySqlPool {
+        let o = self.stack.options();
+        let url = format!(
+            "{}/{}{service}",
+            o.mysql_admin_url.trim_end_matches('/'),
+            o.schema_prefix
+        );
+        sqlx::MySqlPool::connect(&url).await.expect("pool admin")
+    }
+}
+
+pub fn is_problem(res: &Response) -> bool {
+    res.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        == Some("application/problem+json")
+}
+
+pub fn key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

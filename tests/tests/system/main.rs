@@ -1,0 +1,14 @@
+//! System tests: the whole native stack (every service with 2 replicas,
+//! nginx, real MariaDB and Redis), driven through the gateway as a browser
+//! or a till would, plus static checks of the deployment files.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+mod deployment;
+mod faults;
+mod gateway;
+mod harness;
+mod inputs;
+mod journeys;
+mod observability;
+mod security;
