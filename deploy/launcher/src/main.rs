@@ -77,9 +77,18 @@ async fn run() -> anyhow::Result<()> {
     );
     println!("            -d '{{\"login\":\"caissier1\",\"mot_de_passe\":\"demo1234\"}}'");
     println!("\nCtrl-C pour tout arrêter.");
-    tokio::signal::ctrl_c().await?;
+    wait_for_stop().await;
     println!("\nArrêt…");
     drop(stack);
     println!("Tout est arrêté.");
     Ok(())
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM.
+async fn wait_for_stop() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+    }
 }

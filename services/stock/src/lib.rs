@@ -39,6 +39,7 @@ pub struct AppState {
     pub platform: Platform,
     pub config: std::sync::Arc<Config>,
     pub transfers: prometheus::IntCounterVec,
+    pub reservations: prometheus::IntCounterVec,
 }
 
 pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
@@ -48,10 +49,16 @@ pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
         "Transferts de stock demandés, par résultat (ok, insuffisant, rejoue, refuse)",
         &["result"],
     );
+    let reservations = platform.metrics.counter_vec(
+        "stock_reservations_total",
+        "Réservations de vente, par résultat (ok, insuffisant, rejoue)",
+        &["result"],
+    );
     let state = AppState {
         platform: platform.clone(),
         config: std::sync::Arc::new(config.clone()),
         transfers,
+        reservations,
     };
     Ok(platform.app(routes::router(state), routes::ApiDoc::openapi()))
 }

@@ -410,3 +410,148 @@ async fn bad_stock_input_is_a_4xx_problem_and_changes_nothing() {
     assert_eq!(transfers, 0);
     assert_eq!(app.quantity(LOGISTIQUE, 1).await, 1000);
 }
+
+async fn reserve(app: &App, vente: &str, magasin: i64, lignes: Value) -> reqwest::Response {
+    app.http
+        .post(format!("{}/api/stocks/reservations", app.url))
+        .header("authorization", bearer(Role::Caissier, Some(magasin)))
+        .json(&json!({"vente_id": vente, "magasin_id": magasin, "lignes": lignes}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn release(app: &App, vente: &str, magasin: i64) -> reqwest::Response {
+    app.http
+        .post(format!(
+            "{}/api/stocks/reservations/{vente}/liberation",
+            app.url
+        ))
+        .header("authorization", bearer(Role::Caissier, Some(magasin)))
+        .json(&json!({"magasin_id": magasin}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_reservation_is_all_or_nothing_and_never_applied_twice() {
+    let app = app().await;
+    let (q1, q2) = (app.quantity(1, 1).await, app.quantity(1, 2).await);
+    let vente = key();
+    let lignes = json!([{"produit_id": 1, "quantite": 1}, {"produit_id": 2, "quantite": 2}]);
+    let first = reserve(&app, &vente, 1, lignes.clone()).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    for _ in 0..3 {
+        assert_eq!(
+            reserve(&app, &vente, 1, lignes.clone()).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    assert_eq!(
+        (app.quantity(1, 1).await, app.quantity(1, 2).await),
+        (q1 - 1, q2 - 2)
+    );
+    // Short on one line: 409 listing it, nothing reserved.
+    let short = reserve(
+        &app,
+        &key(),
+        1,
+        json!([{"produit_id": 1, "quantite": 1}, {"produit_id": 3, "quantite": 100000}]),
+    )
+    .await;
+    assert_eq!(short.status(), StatusCode::CONFLICT);
+    let body: Value = short.json().await.unwrap();
+    assert_eq!(body["manquants"][0]["produit_id"], 3);
+    assert_eq!(app.quantity(1, 1).await, q1 - 1);
+    // Another store's cashier cannot reserve here.
+    let other = app
+        .http
+        .post(format!("{}/api/stocks/reservations", app.url))
+        .header("authorization", bearer(Role::Caissier, Some(2)))
+        .json(&json!({"vente_id": key(), "magasin_id": 1, "lignes": lignes}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::FORBIDDEN);
+    app.assert_ledger_balances().await;
+}
+
+#[tokio::test]
+async fn a_release_restocks_exactly_once_and_blocks_a_late_reservation() {
+    let app = app().await;
+    let q = app.quantity(1, 5).await;
+    let vente = key();
+    let lignes = json!([{"produit_id": 5, "quantite": 3}]);
+    assert_eq!(
+        reserve(&app, &vente, 1, lignes.clone()).await.status(),
+        StatusCode::CREATED
+    );
+    for _ in 0..3 {
+        let r = release(&app, &vente, 1).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.json::<Value>().await.unwrap()["statut"], "liberee");
+    }
+    assert_eq!(app.quantity(1, 5).await, q);
+    assert_eq!(
+        reserve(&app, &vente, 1, lignes.clone()).await.status(),
+        StatusCode::CONFLICT
+    );
+    // Releasing a sale that never reserved leaves a tombstone: a late reservation is refused.
+    let ghost = key();
+    assert_eq!(release(&app, &ghost, 1).await.status(), StatusCode::OK);
+    assert_eq!(
+        reserve(&app, &ghost, 1, lignes).await.status(),
+        StatusCode::CONFLICT
+    );
+    assert_eq!(app.quantity(1, 5).await, q);
+    app.assert_ledger_balances().await;
+}
+
+#[tokio::test]
+async fn concurrent_reservations_of_the_same_sale_decrement_once() {
+    let app = std::sync::Arc::new(app().await);
+    let q = app.quantity(2, 8).await;
+    let vente = key();
+    let mut tasks = vec![];
+    for _ in 0..10 {
+        let (app, vente) = (app.clone(), vente.clone());
+        tasks.push(tokio::spawn(async move {
+            reserve(&app, &vente, 2, json!([{"produit_id": 8, "quantite": 1}]))
+                .await
+                .status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::CREATED);
+    }
+    assert_eq!(app.quantity(2, 8).await, q - 1);
+    app.assert_ledger_balances().await;
+}
+
+#[tokio::test]
+async fn returns_restock_once_per_reference() {
+    let app = app().await;
+    let q = app.quantity(3, 9).await;
+    let body = json!({"reference": "retour:77", "magasin_id": 3, "lignes": [{"produit_id": 9, "quantite": 2}], "motif": "retour client"});
+    let post = || {
+        app.http
+            .post(format!("{}/api/stocks/retours", app.url))
+            .header("authorization", bearer(Role::Caissier, Some(3)))
+            .json(&body)
+            .send()
+    };
+    assert_eq!(post().await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(post().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(app.quantity(3, 9).await, q + 2);
+    let bad = app
+        .http
+        .post(format!("{}/api/stocks/retours", app.url))
+        .header("authorization", bearer(Role::Caissier, Some(3)))
+        .json(&json!({"reference": "x'; --", "magasin_id": 3, "lignes": [{"produit_id": 9, "quantite": 2}], "motif": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    app.assert_ledger_balances().await;
+}

@@ -3,6 +3,7 @@
 
 pub mod ajustements;
 pub mod mouvements;
+pub mod reservations;
 pub mod stocks;
 pub mod transferts;
 
@@ -24,12 +25,15 @@ use crate::AppState;
         stocks::list_stocks, stocks::get_stock, stocks::list_alertes, stocks::update_seuils,
         transferts::create_transfert, transferts::get_transfert,
         ajustements::create_ajustement, mouvements::list_mouvements,
+        reservations::create_reservation, reservations::get_reservation, reservations::release_reservation,
+        reservations::create_retour,
     ),
     components(schemas(
         crate::domain::Stock, crate::domain::Mouvement, crate::domain::Niveau, crate::domain::Ligne,
         stocks::StockList, stocks::Alerte, stocks::AlerteList, stocks::Seuils,
         transferts::NouveauTransfert, transferts::Transfert, ajustements::NouvelAjustement,
-        mouvements::MouvementList, caisse_common::FieldError,
+        mouvements::MouvementList, reservations::NouvelleReservation, reservations::Reservation,
+        reservations::Liberation, reservations::NouveauRetour, caisse_common::FieldError,
     )),
     modifiers(&BearerAuth),
 )]
@@ -41,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(transferts::router())
         .merge(ajustements::router())
         .merge(mouvements::router())
+        .merge(reservations::router())
         .with_state(state)
 }
 

@@ -178,7 +178,8 @@ fn fingerprint(source: i64, destination: i64, lignes: &[Ligne]) -> String {
     hex::encode(h.finalize())
 }
 
-fn shortage(source: i64, shorts: &[Short]) -> ApiError {
+/// The 409 listing each short line with what is available.
+pub fn shortage(source: i64, shorts: &[Short]) -> ApiError {
     let detail = shorts
         .iter()
         .map(|s| {
@@ -194,9 +195,7 @@ fn shortage(source: i64, shorts: &[Short]) -> ApiError {
         .map(|s| serde_json::json!({"produit_id": s.produit_id, "demande": s.demande, "disponible": s.disponible}))
         .collect();
     ApiError::Conflict {
-        detail: format!(
-            "Stock insuffisant au magasin {source} : {detail}. Rien n'a été transféré."
-        ),
+        detail: format!("Stock insuffisant au magasin {source} : {detail}. Rien n'a été déplacé."),
         extra: Some(serde_json::json!({"manquants": manquants})),
     }
 }

@@ -1,0 +1,421 @@
+//! `/api/stocks/reservations`: the stock side of the checkout saga. One call
+//! reserves every line of a sale at one magasin, all or nothing, keyed by the
+//! sale id; a release puts it back exactly once. `/api/stocks/retours` puts
+//! back returned or cancelled goods, idempotent by reference.
+
+use axum::{
+    Router,
+    extract::State,
+    http::StatusCode,
+    routing::{get, post},
+};
+use caisse_common::{
+    ApiError, ApiResult, Auth, Role,
+    extract::{Json, Path},
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::{MySql, Transaction};
+use utoipa::ToSchema;
+
+use crate::{
+    AppState,
+    domain::{self, Ligne},
+    ledger::{self, Move, Short},
+    routes::{TxError, with_tx},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/stocks/reservations", post(create_reservation))
+        .route("/api/stocks/reservations/{vente_id}", get(get_reservation))
+        .route(
+            "/api/stocks/reservations/{vente_id}/liberation",
+            post(release_reservation),
+        )
+        .route("/api/stocks/retours", post(create_retour))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NouvelleReservation {
+    /// The sale's id (UUID): the idempotency key of the reservation.
+    pub vente_id: String,
+    pub magasin_id: i64,
+    pub lignes: Vec<Ligne>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct Reservation {
+    pub vente_id: String,
+    pub magasin_id: i64,
+    /// `reservee` or `liberee`.
+    pub statut: String,
+    pub lignes: Vec<Ligne>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Liberation {
+    pub magasin_id: i64,
+}
+
+fn check_vente_id(id: &str) -> ApiResult<()> {
+    uuid::Uuid::parse_str(id)
+        .map(|_| ())
+        .map_err(|_| ApiError::field("vente_id", "UUID attendu"))
+}
+
+fn fingerprint(magasin_id: i64, lignes: &[Ligne]) -> String {
+    let mut h = Sha256::new();
+    h.update(magasin_id.to_string());
+    for l in lignes {
+        h.update(format!("|{}x{}", l.produit_id, l.quantite));
+    }
+    hex::encode(h.finalize())
+}
+
+fn store_staff_or_admin(auth: &Auth, magasin_id: i64) -> ApiResult<()> {
+    auth.require_role(&[Role::Caissier, Role::Gerant, Role::Admin])?;
+    auth.require_magasin(magasin_id)
+}
+
+async fn load(pool: &sqlx::MySqlPool, vente_id: &str) -> ApiResult<Option<(Reservation, String)>> {
+    let head: Option<(i64, String, String)> =
+        sqlx::query_as("SELECT magasin_id, statut, empreinte FROM reservations WHERE vente_id = ?")
+            .bind(vente_id)
+            .fetch_optional(pool)
+            .await?;
+    let Some((magasin_id, statut, empreinte)) = head else {
+        return Ok(None);
+    };
+    let lignes: Vec<(i64, i32)> =
+        sqlx::query_as("SELECT produit_id, quantite FROM reservation_lignes WHERE vente_id = ? ORDER BY produit_id")
+            .bind(vente_id)
+            .fetch_all(pool)
+            .await?;
+    let lignes = lignes
+        .into_iter()
+        .map(|(produit_id, q)| Ligne {
+            produit_id,
+            quantite: i64::from(q),
+        })
+        .collect();
+    Ok(Some((
+        Reservation {
+            vente_id: vente_id.to_owned(),
+            magasin_id,
+            statut,
+            lignes,
+        },
+        empreinte,
+    )))
+}
+
+/// What an earlier call with this sale id decided, if any.
+fn replay(existing: (Reservation, String), fingerprint: &str) -> ApiResult<Reservation> {
+    let (r, f) = existing;
+    if r.statut == "liberee" {
+        return Err(ApiError::conflict(format!(
+            "La vente {} a été compensée : sa réservation est libérée et ne peut plus être reprise.",
+            r.vente_id
+        )));
+    }
+    if f != fingerprint {
+        return Err(ApiError::field(
+            "vente_id",
+            "cette vente a déjà réservé d'autres lignes",
+        ));
+    }
+    Ok(r)
+}
+
+/// Reserves every line of a sale (conditional decrements: never below zero).
+#[utoipa::path(post, path = "/api/stocks/reservations", request_body = NouvelleReservation,
+    responses((status = 201, body = Reservation), (status = 409, description = "stock insuffisant : lignes manquantes"),
+              (status = 422)))]
+pub async fn create_reservation(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(input): Json<NouvelleReservation>,
+) -> ApiResult<(StatusCode, axum::Json<Reservation>)> {
+    store_staff_or_admin(&auth, input.magasin_id)?;
+    check_vente_id(&input.vente_id)?;
+    let lignes = domain::check_lines(&input.lignes)?;
+    let fp = fingerprint(input.magasin_id, &lignes);
+    let pool = &state.platform.pool;
+    if let Some(existing) = load(pool, &input.vente_id).await? {
+        state.reservations.with_label_values(&["rejoue"]).inc();
+        return Ok((StatusCode::CREATED, axum::Json(replay(existing, &fp)?)));
+    }
+    let (vente_id, magasin_id, auteur) =
+        (input.vente_id.clone(), input.magasin_id, auth.login.clone());
+    let outcome = with_tx(pool, |tx| {
+        let (vente_id, fp, lignes, auteur) =
+            (vente_id.clone(), fp.clone(), lignes.clone(), auteur.clone());
+        Box::pin(async move { reserve(tx, &vente_id, magasin_id, &fp, &lignes, &auteur).await })
+    })
+    .await;
+    match outcome {
+        Ok(()) => {}
+        Err(e @ ApiError::Conflict { extra: Some(_), .. }) => {
+            state.reservations.with_label_values(&["insuffisant"]).inc();
+            return Err(e);
+        }
+        Err(ApiError::Conflict { extra: None, .. }) => {
+            // The same sale id committed concurrently: answer what it decided.
+            let existing = load(pool, &vente_id)
+                .await?
+                .ok_or_else(|| ApiError::conflict("Réservation concurrente."))?;
+            state.reservations.with_label_values(&["rejoue"]).inc();
+            return Ok((StatusCode::CREATED, axum::Json(replay(existing, &fp)?)));
+        }
+        Err(e) => return Err(e),
+    }
+    if let Some(c) = &state.platform.cache {
+        c.invalidate(&ledger::cache_ns(magasin_id)).await;
+    }
+    state.reservations.with_label_values(&["ok"]).inc();
+    let (r, _) = load(pool, &vente_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("réservation".into()))?;
+    Ok((StatusCode::CREATED, axum::Json(r)))
+}
+
+async fn reserve(
+    tx: &mut Transaction<'static, MySql>,
+    vente_id: &str,
+    magasin_id: i64,
+    fp: &str,
+    lignes: &[Ligne],
+    auteur: &str,
+) -> Result<(), TxError> {
+    sqlx::query("INSERT INTO reservations (vente_id, magasin_id, statut, empreinte, auteur) VALUES (?, ?, 'reservee', ?, ?)")
+        .bind(vente_id)
+        .bind(magasin_id)
+        .bind(fp)
+        .bind(auteur)
+        .execute(&mut **tx)
+        .await?;
+    let reference = format!("vente:{vente_id}");
+    let mut shorts: Vec<Short> = vec![];
+    for l in lignes {
+        let m = Move {
+            magasin_id,
+            produit_id: l.produit_id,
+            delta: -l.quantite,
+            kind: "vente",
+            reference: &reference,
+            motif: "vente",
+            auteur,
+        };
+        if let Err(s) = ledger::apply(tx, m).await? {
+            shorts.push(s);
+        }
+        sqlx::query(
+            "INSERT INTO reservation_lignes (vente_id, produit_id, quantite) VALUES (?, ?, ?)",
+        )
+        .bind(vente_id)
+        .bind(l.produit_id)
+        .bind(l.quantite)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if shorts.is_empty() {
+        Ok(())
+    } else {
+        // Rolls back the reservation and every decrement.
+        Err(TxError::Api(crate::routes::transferts::shortage(
+            magasin_id, &shorts,
+        )))
+    }
+}
+
+/// A sale's reservation (the saga's recovery asks it).
+#[utoipa::path(get, path = "/api/stocks/reservations/{vente_id}", responses((status = 200, body = Reservation), (status = 404)))]
+pub async fn get_reservation(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(vente_id): Path<String>,
+) -> ApiResult<axum::Json<Reservation>> {
+    check_vente_id(&vente_id)?;
+    let (r, _) = load(&state.platform.pool, &vente_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("Aucune réservation pour la vente {vente_id}."))
+        })?;
+    store_staff_or_admin(&auth, r.magasin_id)?;
+    Ok(axum::Json(r))
+}
+
+/// Releases a sale's reservation, exactly once. Releasing an unknown sale
+/// leaves a tombstone so a late reservation cannot happen after it.
+#[utoipa::path(post, path = "/api/stocks/reservations/{vente_id}/liberation", request_body = Liberation,
+    responses((status = 200, body = Reservation)))]
+pub async fn release_reservation(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(vente_id): Path<String>,
+    Json(input): Json<Liberation>,
+) -> ApiResult<axum::Json<Reservation>> {
+    check_vente_id(&vente_id)?;
+    store_staff_or_admin(&auth, input.magasin_id)?;
+    let pool = &state.platform.pool;
+    let auteur = auth.login.clone();
+    let released_from = with_tx(pool, |tx| {
+        let (vente_id, auteur) = (vente_id.clone(), auteur.clone());
+        Box::pin(async move { release(tx, &vente_id, input.magasin_id, &auteur).await })
+    })
+    .await?;
+    if let Some(m) = released_from
+        && let Some(c) = &state.platform.cache
+    {
+        c.invalidate(&ledger::cache_ns(m)).await;
+    }
+    let (r, _) = load(pool, &vente_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("réservation".into()))?;
+    Ok(axum::Json(r))
+}
+
+/// Returns the magasin whose stock changed, if any.
+async fn release(
+    tx: &mut Transaction<'static, MySql>,
+    vente_id: &str,
+    magasin_id: i64,
+    auteur: &str,
+) -> Result<Option<i64>, TxError> {
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT magasin_id, statut FROM reservations WHERE vente_id = ? FOR UPDATE")
+            .bind(vente_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    match row {
+        None => {
+            sqlx::query(
+                "INSERT INTO reservations (vente_id, magasin_id, statut, empreinte, auteur, liberee_le) \
+                 VALUES (?, ?, 'liberee', '', ?, CURRENT_TIMESTAMP(3))",
+            )
+            .bind(vente_id)
+            .bind(magasin_id)
+            .bind(auteur)
+            .execute(&mut **tx)
+            .await?;
+            Ok(None)
+        }
+        Some((_, statut)) if statut == "liberee" => Ok(None),
+        Some((m, _)) => {
+            if m != magasin_id {
+                return Err(TxError::Api(ApiError::field(
+                    "magasin_id",
+                    "la réservation est dans un autre magasin",
+                )));
+            }
+            let lignes: Vec<(i64, i32)> =
+                sqlx::query_as("SELECT produit_id, quantite FROM reservation_lignes WHERE vente_id = ? ORDER BY produit_id")
+                    .bind(vente_id)
+                    .fetch_all(&mut **tx)
+                    .await?;
+            let reference = format!("vente:{vente_id}");
+            for (produit_id, q) in lignes {
+                let mv = Move {
+                    magasin_id: m,
+                    produit_id,
+                    delta: i64::from(q),
+                    kind: "liberation",
+                    reference: &reference,
+                    motif: "vente compensée",
+                    auteur,
+                };
+                ledger::apply(tx, mv)
+                    .await?
+                    .map_err(|_| TxError::Api(ApiError::conflict("libération refusée")))?;
+            }
+            sqlx::query("UPDATE reservations SET statut = 'liberee', liberee_le = CURRENT_TIMESTAMP(3) WHERE vente_id = ?")
+                .bind(vente_id)
+                .execute(&mut **tx)
+                .await?;
+            Ok(Some(m))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NouveauRetour {
+    /// What causes it, unique per effect: `retour:<id>`, `annulation:<vente>`.
+    pub reference: String,
+    pub magasin_id: i64,
+    pub lignes: Vec<Ligne>,
+    pub motif: String,
+}
+
+/// Puts returned or cancelled goods back, once per reference.
+#[utoipa::path(post, path = "/api/stocks/retours", request_body = NouveauRetour,
+    responses((status = 201, description = "remis en stock"), (status = 200, description = "déjà fait (rejeu)")))]
+pub async fn create_retour(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(input): Json<NouveauRetour>,
+) -> ApiResult<StatusCode> {
+    store_staff_or_admin(&auth, input.magasin_id)?;
+    let lignes = domain::check_lines(&input.lignes)?;
+    let r = &input.reference;
+    let valid = r.len() <= 100
+        && r.split_once(':').is_some_and(|(k, v)| {
+            !k.is_empty()
+                && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                && !v.is_empty()
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    if !valid {
+        return Err(ApiError::field(
+            "reference",
+            "forme attendue : type:identifiant (ex. retour:42)",
+        ));
+    }
+    let motif = input.motif.trim().chars().take(255).collect::<String>();
+    let pool = &state.platform.pool;
+    let done: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM mouvements WHERE type = 'retour' AND reference = ?",
+    )
+    .bind(r)
+    .fetch_one(pool)
+    .await?;
+    if done > 0 {
+        return Ok(StatusCode::OK);
+    }
+    let (magasin_id, auteur) = (input.magasin_id, auth.login.clone());
+    let outcome = with_tx(pool, |tx| {
+        let (reference, motif, lignes, auteur) =
+            (r.clone(), motif.clone(), lignes.clone(), auteur.clone());
+        Box::pin(async move {
+            for l in &lignes {
+                let mv = Move {
+                    magasin_id,
+                    produit_id: l.produit_id,
+                    delta: l.quantite,
+                    kind: "retour",
+                    reference: &reference,
+                    motif: &motif,
+                    auteur: &auteur,
+                };
+                ledger::apply(tx, mv)
+                    .await?
+                    .map_err(|_| TxError::Api(ApiError::conflict("retour refusé")))?;
+            }
+            Ok(())
+        })
+    })
+    .await;
+    match outcome {
+        Ok(()) => {}
+        // The same reference committed concurrently: already done.
+        Err(ApiError::Conflict { .. }) => return Ok(StatusCode::OK),
+        Err(e) => return Err(e),
+    }
+    if let Some(c) = &state.platform.cache {
+        c.invalidate(&ledger::cache_ns(magasin_id)).await;
+    }
+    Ok(StatusCode::CREATED)
+}
