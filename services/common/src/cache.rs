@@ -136,6 +136,25 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
     {
+        let raw = self.get_or_load_json(ns, key, ttl_secs, load).await?;
+        serde_json::from_str(&raw.0)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("cache {ns}/{key} illisible : {e}")))
+    }
+
+    /// Like [`Cache::get_or_load`], but hands back the JSON text as stored, so
+    /// a hit is sent to the client without being parsed and re-serialised.
+    pub async fn get_or_load_json<T, F, Fut>(
+        &self,
+        ns: &str,
+        key: &str,
+        ttl_secs: u64,
+        load: F,
+    ) -> Result<RawJson, ApiError>
+    where
+        T: Serialize,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
         let label = ns.split(':').next().unwrap_or(ns);
         let prefix = self.redis.key(&format!("{ns}:v"));
         let suffix = format!(":{key}");
@@ -145,33 +164,30 @@ impl Cache {
             invocation.arg(&prefix).arg(&suffix);
             let call = invocation.invoke_async::<(String, Option<String>)>(&mut conn);
             match tokio::time::timeout(OP_TIMEOUT, call).await {
-                Ok(Ok((g, Some(raw)))) => match serde_json::from_str(&raw) {
-                    Ok(v) => {
-                        self.metrics.cache_result(label, "hit");
-                        return Ok(v);
-                    }
-                    Err(_) => generation = Some(g),
-                },
+                Ok(Ok((_, Some(raw)))) => {
+                    self.metrics.cache_result(label, "hit");
+                    return Ok(RawJson(raw));
+                }
                 Ok(Ok((g, None))) => generation = Some(g),
                 Ok(Err(e)) => tracing::warn!(error = %e, "lecture du cache impossible"),
                 Err(_) => tracing::warn!("lecture du cache trop lente"),
             }
         }
+        let value = load().await?;
+        let raw = serde_json::to_string(&value).map_err(|e| ApiError::Internal(e.into()))?;
         let Some(generation) = generation else {
             self.metrics.cache_result(label, "error");
-            return load().await;
+            return Ok(RawJson(raw));
         };
         self.metrics.cache_result(label, "miss");
-        let value = load().await?;
-        if let (Some(mut conn), Ok(raw)) = (self.redis.conn().await, serde_json::to_string(&value))
-        {
+        if let Some(mut conn) = self.redis.conn().await {
             let full = format!("{prefix}{generation}{suffix}");
-            let set = conn.set_ex::<_, _, ()>(full, raw, ttl_secs);
+            let set = conn.set_ex::<_, _, ()>(full, &raw, ttl_secs);
             if !matches!(tokio::time::timeout(OP_TIMEOUT, set).await, Ok(Ok(()))) {
                 self.metrics.cache_result(label, "error");
             }
         }
-        Ok(value)
+        Ok(RawJson(raw))
     }
 
     /// Makes every cached value of `ns` unreachable. Call after the commit.
@@ -193,5 +209,19 @@ impl Cache {
                 "invalidation impossible : Redis en erreur (le TTL bornera la péremption)"
             );
         }
+    }
+}
+
+/// A JSON document already serialised (a cache hit), sent as is.
+#[derive(Debug, Clone)]
+pub struct RawJson(pub String);
+
+impl axum::response::IntoResponse for RawJson {
+    fn into_response(self) -> axum::response::Response {
+        (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            self.0,
+        )
+            .into_response()
     }
 }

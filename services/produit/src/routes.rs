@@ -9,6 +9,7 @@ use axum::{
 };
 use caisse_common::{
     ApiError, ApiResult, Auth, Role,
+    cache::RawJson,
     extract::{Json, Path, Query},
     pagination::Page,
     server::BearerAuth,
@@ -88,7 +89,7 @@ pub async fn list_produits(
     State(state): State<AppState>,
     _auth: Auth,
     Query(p): Query<SearchParams>,
-) -> ApiResult<axum::Json<ProduitList>> {
+) -> ApiResult<RawJson> {
     let q = p.q.as_deref().unwrap_or_default().trim().to_owned();
     if q.chars().count() > 100 {
         return Err(ApiError::field("q", "100 caractères au plus"));
@@ -102,11 +103,15 @@ pub async fn list_produits(
         let (produits, suivant) = page.finish(rows, |p| p.id);
         Ok(ProduitList { produits, suivant })
     };
-    let list = match &state.platform.cache {
-        Some(c) => c.get_or_load(NS, &key, state.cache_ttl_secs, load).await?,
-        None => load().await?,
-    };
-    Ok(axum::Json(list))
+    match &state.platform.cache {
+        Some(c) => {
+            c.get_or_load_json(NS, &key, state.cache_ttl_secs, load)
+                .await
+        }
+        None => Ok(RawJson(
+            serde_json::to_string(&load().await?).map_err(|e| ApiError::Internal(e.into()))?,
+        )),
+    }
 }
 
 /// Keys stay printable and bounded whatever the user typed.

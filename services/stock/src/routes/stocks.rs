@@ -8,6 +8,7 @@ use axum::{
 };
 use caisse_common::{
     ApiError, ApiResult, Auth, Role,
+    cache::RawJson,
     extract::{Json, Path, Query},
     pagination::{Page, PageParams},
 };
@@ -49,7 +50,7 @@ pub async fn list_stocks(
     auth: Auth,
     Path(magasin_id): Path<i64>,
     Query(p): Query<PageParams>,
-) -> ApiResult<axum::Json<StockList>> {
+) -> ApiResult<RawJson> {
     auth.require_magasin(magasin_id)?;
     let page = Page::try_from(p)?;
     let pool = state.platform.pool.clone();
@@ -62,20 +63,21 @@ pub async fn list_stocks(
             suivant,
         })
     };
-    let list = match &state.platform.cache {
+    match &state.platform.cache {
         Some(c) => {
             let key = format!("p:{}:{}", page.limit, page.apres);
-            c.get_or_load(
+            c.get_or_load_json(
                 &ledger::cache_ns(magasin_id),
                 &key,
                 state.config.cache_ttl_secs,
                 load,
             )
-            .await?
+            .await
         }
-        None => load().await?,
-    };
-    Ok(axum::Json(list))
+        None => Ok(RawJson(
+            serde_json::to_string(&load().await?).map_err(|e| ApiError::Internal(e.into()))?,
+        )),
+    }
 }
 
 /// One entry.
