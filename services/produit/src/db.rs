@@ -45,6 +45,16 @@ pub async fn search(
         .await?)
 }
 
+pub async fn by_ids(pool: &MySqlPool, ids: &[i64]) -> ApiResult<Vec<Produit>> {
+    let marks = vec!["?"; ids.len()].join(", ");
+    let sql = format!("SELECT {COLS} FROM produits WHERE id IN ({marks}) ORDER BY id");
+    let mut q = sqlx::query_as(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    Ok(q.fetch_all(pool).await?)
+}
+
 pub async fn get(pool: &MySqlPool, id: i64) -> ApiResult<Option<Produit>> {
     Ok(
         sqlx::query_as(&format!("SELECT {COLS} FROM produits WHERE id = ?"))

@@ -51,6 +51,8 @@ pub fn router(state: AppState) -> Router {
 pub struct SearchParams {
     /// Name substring, exact id or exact barcode.
     pub q: Option<String>,
+    /// Comma-separated ids (at most 100): exactly those products, active or not.
+    pub ids: Option<String>,
     /// Include deactivated products (default false).
     pub inclure_inactifs: Option<bool>,
     pub limit: Option<u32>,
@@ -94,6 +96,9 @@ pub async fn list_produits(
     if q.chars().count() > 100 {
         return Err(ApiError::field("q", "100 caractères au plus"));
     }
+    if let Some(ids) = &p.ids {
+        return by_ids(&state, ids).await;
+    }
     let page = Page::parse(p.limit, p.apres)?;
     let inactive = p.inclure_inactifs.unwrap_or(false);
     let key = format!("q:{inactive}:{}:{}:{}", page.limit, page.apres, hex_of(&q));
@@ -102,6 +107,50 @@ pub async fn list_produits(
         let rows = db::search(&pool, &q, inactive, page).await?;
         let (produits, suivant) = page.finish(rows, |p| p.id);
         Ok(ProduitList { produits, suivant })
+    };
+    match &state.platform.cache {
+        Some(c) => {
+            c.get_or_load_json(NS, &key, state.cache_ttl_secs, load)
+                .await
+        }
+        None => Ok(RawJson(
+            serde_json::to_string(&load().await?).map_err(|e| ApiError::Internal(e.into()))?,
+        )),
+    }
+}
+
+/// The products named by `ids` (a cart's lines), in id order.
+async fn by_ids(state: &AppState, raw: &str) -> ApiResult<RawJson> {
+    let mut ids = Vec::new();
+    for part in raw.split(',').filter(|s| !s.trim().is_empty()) {
+        match part.trim().parse::<i64>() {
+            Ok(id) if id > 0 => ids.push(id),
+            _ => {
+                return Err(ApiError::field(
+                    "ids",
+                    format!("« {part} » n'est pas un identifiant de produit"),
+                ));
+            }
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > 100 {
+        return Err(ApiError::field(
+            "ids",
+            "entre 1 et 100 identifiants séparés par des virgules",
+        ));
+    }
+    let key = format!(
+        "ids:{}",
+        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+    );
+    let pool = state.platform.pool.clone();
+    let load = || async move {
+        Ok(ProduitList {
+            produits: db::by_ids(&pool, &ids).await?,
+            suivant: None,
+        })
     };
     match &state.platform.cache {
         Some(c) => {

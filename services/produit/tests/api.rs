@@ -108,6 +108,36 @@ async fn search_matches_name_id_and_barcode() {
 }
 
 #[tokio::test]
+async fn products_are_fetched_by_id_list_for_carts() {
+    let app = app().await;
+    assert_eq!(
+        ids(&app.get_json(0, "/api/produits?ids=5,2,2,60").await),
+        vec![2, 5, 60]
+    );
+    for bad in [
+        "/api/produits?ids=1,x",
+        "/api/produits?ids=",
+        "/api/produits?ids=-3",
+    ] {
+        assert_eq!(
+            app.get(0, bad).await.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}"
+        );
+    }
+    let many = (1..=101)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    assert_eq!(
+        app.get(0, &format!("/api/produits?ids={many}"))
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}
+
+#[tokio::test]
 async fn sql_looking_and_wildcard_queries_match_literally() {
     let app = app().await;
     // A literal % matches only the names that contain one.

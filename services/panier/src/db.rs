@@ -1,0 +1,127 @@
+//! SQL of the panier schema.
+
+use caisse_common::ApiResult;
+use chrono::{DateTime, Utc};
+use sqlx::{MySql, MySqlPool, Transaction};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Cart {
+    pub id: i64,
+    pub magasin_id: i64,
+    pub caissier_id: i64,
+    pub statut: String,
+    pub vente_id: Option<String>,
+    pub version: i32,
+    pub modifie_le: DateTime<Utc>,
+}
+
+const COLS: &str = "id, magasin_id, caissier_id, statut, vente_id, version, modifie_le";
+
+pub async fn insert(pool: &MySqlPool, magasin_id: i64, caissier_id: i64) -> ApiResult<i64> {
+    let res = sqlx::query("INSERT INTO paniers (magasin_id, caissier_id) VALUES (?, ?)")
+        .bind(magasin_id)
+        .bind(caissier_id)
+        .execute(pool)
+        .await?;
+    Ok(i64::try_from(res.last_insert_id()).unwrap_or_default())
+}
+
+pub async fn get(pool: &MySqlPool, id: i64) -> ApiResult<Option<Cart>> {
+    Ok(
+        sqlx::query_as(&format!("SELECT {COLS} FROM paniers WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// Locks the cart row for a change.
+pub async fn lock(tx: &mut Transaction<'_, MySql>, id: i64) -> ApiResult<Option<Cart>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLS} FROM paniers WHERE id = ? FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+pub async fn list_open(
+    pool: &MySqlPool,
+    caissier_id: i64,
+    magasin_id: i64,
+) -> ApiResult<Vec<Cart>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLS} FROM paniers WHERE caissier_id = ? AND magasin_id = ? AND statut = 'ouvert' ORDER BY id DESC LIMIT 20"
+    ))
+    .bind(caissier_id)
+    .bind(magasin_id)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn lines(pool: &MySqlPool, id: i64) -> ApiResult<Vec<(i64, i32)>> {
+    Ok(sqlx::query_as("SELECT produit_id, quantite FROM panier_lignes WHERE panier_id = ? ORDER BY ajoute_le, produit_id")
+        .bind(id)
+        .fetch_all(pool)
+        .await?)
+}
+
+pub async fn count_lines(tx: &mut Transaction<'_, MySql>, id: i64) -> ApiResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM panier_lignes WHERE panier_id = ?")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
+}
+
+pub async fn set_line(
+    tx: &mut Transaction<'_, MySql>,
+    id: i64,
+    produit_id: i64,
+    quantite: i32,
+) -> ApiResult<()> {
+    sqlx::query(
+        "INSERT INTO panier_lignes (panier_id, produit_id, quantite) VALUES (?, ?, ?) \
+         ON DUPLICATE KEY UPDATE quantite = VALUES(quantite)",
+    )
+    .bind(id)
+    .bind(produit_id)
+    .bind(quantite)
+    .execute(&mut **tx)
+    .await?;
+    touch(tx, id).await
+}
+
+pub async fn remove_line(
+    tx: &mut Transaction<'_, MySql>,
+    id: i64,
+    produit_id: Option<i64>,
+) -> ApiResult<()> {
+    sqlx::query("DELETE FROM panier_lignes WHERE panier_id = ? AND (? IS NULL OR produit_id = ?)")
+        .bind(id)
+        .bind(produit_id)
+        .bind(produit_id)
+        .execute(&mut **tx)
+        .await?;
+    touch(tx, id).await
+}
+
+async fn touch(tx: &mut Transaction<'_, MySql>, id: i64) -> ApiResult<()> {
+    sqlx::query("UPDATE paniers SET version = version + 1 WHERE id = ?")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn close(tx: &mut Transaction<'_, MySql>, id: i64, vente_id: &str) -> ApiResult<()> {
+    sqlx::query(
+        "UPDATE paniers SET statut = 'ferme', vente_id = ?, version = version + 1 WHERE id = ?",
+    )
+    .bind(vente_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
