@@ -103,6 +103,8 @@ impl ServiceClient {
         let retryable = method == Method::GET || idempotency_key.is_some();
         let attempts = if retryable { ATTEMPTS } else { 1 };
         let mut last = String::new();
+        // Whether any attempt may have reached the service.
+        let mut maybe_delivered = false;
         for attempt in 0..attempts {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(50 * (1 << attempt))).await;
@@ -135,17 +137,22 @@ impl ServiceClient {
                 }
                 Ok(res) => {
                     self.metrics.upstream_result(target, "server_error");
+                    maybe_delivered = true;
                     last = format!("statut {}", res.status());
                 }
                 Err(e) => {
                     self.metrics.upstream_result(target, "unreachable");
+                    maybe_delivered |= !e.is_connect();
                     last = e.to_string();
                 }
             }
         }
         tracing::warn!(target, url, error = %last, "service dépendant indisponible");
-        Err(ApiError::Unavailable(format!(
-            "Le service {target} ne répond pas ; réessayez dans un instant."
-        )))
+        let detail = format!("Le service {target} ne répond pas ; réessayez dans un instant.");
+        Err(if maybe_delivered {
+            ApiError::Unavailable(detail)
+        } else {
+            ApiError::Unreachable(detail)
+        })
     }
 }

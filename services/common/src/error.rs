@@ -56,6 +56,10 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("service indisponible : {0}")]
     Unavailable(String),
+    /// A dependency refused the connection: the request never reached it,
+    /// so it had no effect there (a 503 for the client too).
+    #[error("service injoignable : {0}")]
+    Unreachable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -99,7 +103,7 @@ impl ApiError {
             Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Unreachable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -118,7 +122,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => {
                 ("type-de-contenu", "Type de contenu non pris en charge")
             }
-            Self::Unavailable(_) => ("indisponible", "Service indisponible"),
+            Self::Unavailable(_) | Self::Unreachable(_) => ("indisponible", "Service indisponible"),
             Self::Internal(_) => ("erreur-interne", "Erreur interne"),
         }
     }
@@ -132,7 +136,8 @@ impl ApiError {
             | Self::PreconditionFailed(d)
             | Self::PreconditionRequired(d)
             | Self::UnsupportedMediaType(d)
-            | Self::Unavailable(d) => d.clone(),
+            | Self::Unavailable(d)
+            | Self::Unreachable(d) => d.clone(),
             Self::Validation { detail, .. } | Self::Conflict { detail, .. } => detail.clone(),
             Self::PayloadTooLarge => "Le corps de la requête est trop volumineux.".into(),
             Self::Internal(_) => {

@@ -164,3 +164,63 @@ mod tests {
         );
     }
 }
+
+/// The `Idempotency-Key` header: 8 to 100 visible ASCII characters. Required
+/// when extracted directly; `Option<IdempotencyKey>` makes it optional.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(pub String);
+
+impl IdempotencyKey {
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        if (8..=100).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic()) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(ApiError::BadRequest(
+                "En-tête Idempotency-Key invalide : 8 à 100 caractères ASCII visibles (un UUID convient).".into(),
+            ))
+        }
+    }
+
+    fn from_parts(parts: &Parts) -> Result<Option<Self>, ApiError> {
+        match parts.headers.get("idempotency-key") {
+            None => Ok(None),
+            Some(v) => Self::parse(v.to_str().unwrap_or_default()).map(Some),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Self::from_parts(parts)?.ok_or_else(|| {
+            ApiError::BadRequest(
+                "En-tête Idempotency-Key obligatoire : une clé unique (UUID) par opération, réutilisée si vous réessayez."
+                    .into(),
+            )
+        })
+    }
+}
+
+impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Self::from_parts(parts)
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::IdempotencyKey;
+
+    #[test]
+    fn idempotency_keys_are_bounded() {
+        assert!(IdempotencyKey::parse("0f8fad5b-d9cb-469f-a165-70867728950e").is_ok());
+        assert!(IdempotencyKey::parse("court").is_err());
+        assert!(IdempotencyKey::parse("avec espace dedans").is_err());
+    }
+}

@@ -1,19 +1,18 @@
 //! `/api/stocks/ajustements`: corrections after a count, breakage, or a
 //! reception at the logistics centre; always with a reason, always ledgered.
 
-use axum::{
-    Router,
-    extract::State,
-    http::{HeaderMap, StatusCode},
-    routing::post,
+use axum::{Router, extract::State, http::StatusCode, routing::post};
+use caisse_common::{
+    ApiError, ApiResult, Auth, Role,
+    client::RequestId,
+    extract::{IdempotencyKey, Json},
 };
-use caisse_common::{ApiError, ApiResult, Auth, Role, client::RequestId, extract::Json};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
     AppState, db,
-    domain::{self, MAX_LINE_QUANTITY, Stock},
+    domain::{MAX_LINE_QUANTITY, Stock},
     ledger::{self, Move},
     routes::{TxError, require_produit, with_tx},
 };
@@ -47,7 +46,7 @@ pub async fn create_ajustement(
     State(state): State<AppState>,
     auth: Auth,
     rid: RequestId,
-    headers: HeaderMap,
+    key: Option<IdempotencyKey>,
     Json(a): Json<NouvelAjustement>,
 ) -> ApiResult<(StatusCode, axum::Json<Stock>)> {
     match a.type_mouvement.as_str() {
@@ -76,13 +75,7 @@ pub async fn create_ajustement(
     if a.magasin_id <= 0 {
         return Err(ApiError::field("magasin_id", "identifiant invalide"));
     }
-    let key = match headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
-        Some(k) => {
-            domain::check_key(k)?;
-            k.to_owned()
-        }
-        None => uuid::Uuid::new_v4().to_string(),
-    };
+    let key = key.map_or_else(|| uuid::Uuid::new_v4().to_string(), |k| k.0);
     require_produit(&state, &auth, &rid, a.produit_id).await?;
     let reference = format!("{}:{key}", a.type_mouvement);
     let replayed: Option<i64> = sqlx::query_scalar(

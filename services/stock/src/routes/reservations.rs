@@ -357,7 +357,7 @@ pub async fn create_retour(
     State(state): State<AppState>,
     auth: Auth,
     Json(input): Json<NouveauRetour>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<(StatusCode, axum::Json<serde_json::Value>)> {
     store_staff_or_admin(&auth, input.magasin_id)?;
     let lignes = domain::check_lines(&input.lignes)?;
     let r = &input.reference;
@@ -382,8 +382,14 @@ pub async fn create_retour(
     .bind(r)
     .fetch_one(pool)
     .await?;
+    let already = || {
+        (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"reference": r, "statut": "deja_fait"})),
+        )
+    };
     if done > 0 {
-        return Ok(StatusCode::OK);
+        return Ok(already());
     }
     let (magasin_id, auteur) = (input.magasin_id, auth.login.clone());
     let outcome = with_tx(pool, |tx| {
@@ -411,11 +417,14 @@ pub async fn create_retour(
     match outcome {
         Ok(()) => {}
         // The same reference committed concurrently: already done.
-        Err(ApiError::Conflict { .. }) => return Ok(StatusCode::OK),
+        Err(ApiError::Conflict { .. }) => return Ok(already()),
         Err(e) => return Err(e),
     }
     if let Some(c) = &state.platform.cache {
         c.invalidate(&ledger::cache_ns(magasin_id)).await;
     }
-    Ok(StatusCode::CREATED)
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(serde_json::json!({"reference": r, "statut": "remis_en_stock"})),
+    ))
 }

@@ -4,14 +4,14 @@
 use axum::{
     Router,
     extract::State,
-    http::{HeaderMap, StatusCode, header},
+    http::{StatusCode, header},
     response::IntoResponse,
     routing::{get, post},
 };
 use caisse_common::{
     ApiError, ApiResult, Auth, Role,
     client::RequestId,
-    extract::{Json, Path},
+    extract::{IdempotencyKey, Json, Path},
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -62,20 +62,10 @@ pub async fn create_transfert(
     State(state): State<AppState>,
     auth: Auth,
     rid: RequestId,
-    headers: HeaderMap,
+    IdempotencyKey(key): IdempotencyKey,
     Json(input): Json<NouveauTransfert>,
 ) -> ApiResult<impl IntoResponse> {
     auth.require_role(&[Role::Logistique, Role::Admin])?;
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| {
-            ApiError::BadRequest(
-                "En-tête Idempotency-Key obligatoire (un UUID par demande).".into(),
-            )
-        })?
-        .to_owned();
-    domain::check_key(&key)?;
     let lignes = domain::check_lines(&input.lignes)?;
     if input.source_id == input.destination_id {
         return Err(ApiError::field(

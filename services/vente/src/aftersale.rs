@@ -1,0 +1,371 @@
+//! Cancellations and returns. Each persists its intent first (`annulation`
+//! status, `en_cours` return with its quantities reserved on the sale
+//! lines), then puts stock back through stock's idempotent API, then records
+//! the outcome and its event in one transaction — so a crash in between is
+//! finished by a retry or the recovery loop, and stock moves exactly once.
+
+use caisse_common::{ApiError, ApiResult, Auth, Role, client::CallCtx};
+use chrono::Utc;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::{
+    AppState, db,
+    domain::{self, Totaux},
+    peers::{self, Line},
+};
+
+/// Who may see a sale: staff of its store, admins.
+pub fn can_see(auth: &Auth, sale: &db::Sale) -> bool {
+    auth.role == Role::Admin
+        || (auth.role.is_store_scoped() && auth.magasin_id == Some(sale.magasin_id))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("La vente {id} n'existe pas."))
+}
+
+/// Cashiers cancel their own sales the same day; later or others' need a gérant.
+fn may_cancel(state: &AppState, auth: &Auth, sale: &db::Sale) -> ApiResult<()> {
+    match auth.role {
+        Role::Admin | Role::Gerant => Ok(()),
+        Role::Caissier => {
+            let offset = state.config.store_offset;
+            let sold_on = sale.cree_le.with_timezone(&offset).date_naive();
+            let today = Utc::now().with_timezone(&offset).date_naive();
+            if sale.caissier_id != auth.sub {
+                Err(ApiError::Forbidden(
+                    "Seul le caissier de la vente, ou un gérant, peut l'annuler.".into(),
+                ))
+            } else if sold_on != today {
+                Err(ApiError::Forbidden(
+                    "Une vente d'un jour précédent ne peut être annulée que par un gérant.".into(),
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        Role::Logistique => Err(ApiError::Forbidden(
+            "Le rôle logistique ne fait pas d'annulations.".into(),
+        )),
+    }
+}
+
+/// Cancels a completed sale: everything not yet returned goes back to stock.
+pub async fn cancel(state: &AppState, auth: &Auth, ctx: CallCtx<'_>, id: &str) -> ApiResult<()> {
+    let pool = &state.platform.pool;
+    let mut tx = pool.begin().await?;
+    let sale = db::lock(&mut tx, id)
+        .await?
+        .filter(|s| can_see(auth, s))
+        .ok_or_else(|| not_found(id))?;
+    match sale.statut.as_str() {
+        "annulee" => return Ok(()),
+        "annulation" => {}
+        "terminee" => {
+            may_cancel(state, auth, &sale)?;
+            sqlx::query("UPDATE ventes SET statut = 'annulation', annulee_par = ?, tentative_le = NULL WHERE id = ?")
+                .bind(&auth.login)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        _ => {
+            return Err(ApiError::conflict(format!(
+                "La vente {id} n'est pas terminée : rien à annuler."
+            )));
+        }
+    }
+    tx.commit().await?;
+    finish_cancellation(state, ctx, id).await
+}
+
+/// Restocks what remains of a sale being cancelled, then records it.
+pub async fn finish_cancellation(state: &AppState, ctx: CallCtx<'_>, id: &str) -> ApiResult<()> {
+    let pool = &state.platform.pool;
+    let sale = db::get(pool, id).await?.ok_or_else(|| not_found(id))?;
+    let remaining: Vec<Line> = db::lines(pool, id)
+        .await?
+        .iter()
+        .filter(|l| l.quantite > l.quantite_retournee)
+        .map(|l| Line {
+            produit_id: l.produit_id,
+            quantite: i64::from(l.quantite - l.quantite_retournee),
+        })
+        .collect();
+    if !remaining.is_empty() {
+        peers::restock(
+            state,
+            ctx,
+            &format!("annulation:{id}"),
+            sale.magasin_id,
+            &remaining,
+            "annulation de la vente",
+        )
+        .await?;
+    }
+    let mut tx = pool.begin().await?;
+    let res = sqlx::query("UPDATE ventes SET statut = 'annulee', annulee_le = CURRENT_TIMESTAMP(3) WHERE id = ? AND statut = 'annulation'")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if res.rows_affected() == 1 {
+        let payload = json!({"vente_id": id, "magasin_id": sale.magasin_id, "lignes": remaining, "total": sale.total, "par": sale.annulee_par});
+        db::outbox(&mut tx, "SaleCancelled", id, &payload).await?;
+    }
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LigneRetour {
+    pub produit_id: i64,
+    pub quantite: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NouveauRetour {
+    pub lignes: Vec<LigneRetour>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Retour {
+    pub id: i64,
+    pub vente_id: String,
+    /// `en_cours` until stock has taken the goods back, then `termine`.
+    pub statut: String,
+    pub lignes: Vec<LigneRetour>,
+    /// Refund: the returned lines with their share of taxes.
+    pub montant: Totaux,
+}
+
+fn fingerprint(lines: &[LigneRetour]) -> String {
+    let mut h = Sha256::new();
+    for l in lines {
+        h.update(format!("{}x{}|", l.produit_id, l.quantite));
+    }
+    hex::encode(h.finalize())
+}
+
+/// Returns some lines of a completed sale (at most what is left to return).
+pub async fn create_return(
+    state: &AppState,
+    auth: &Auth,
+    ctx: CallCtx<'_>,
+    id: &str,
+    key: &str,
+    input: NouveauRetour,
+) -> ApiResult<(bool, Retour)> {
+    auth.require_role(&[Role::Caissier, Role::Gerant, Role::Admin])?;
+    let mut lignes = input.lignes;
+    lignes.sort_by_key(|l| l.produit_id);
+    if lignes.is_empty()
+        || lignes.len() > 100
+        || lignes
+            .windows(2)
+            .any(|w| w[0].produit_id == w[1].produit_id)
+    {
+        return Err(ApiError::field(
+            "lignes",
+            "entre 1 et 100 lignes, un produit une fois",
+        ));
+    }
+    if let Some(l) = lignes.iter().find(|l| !(1..=999).contains(&l.quantite)) {
+        return Err(ApiError::field(
+            "lignes",
+            format!(
+                "quantité {} invalide pour le produit {} (1 à 999)",
+                l.quantite, l.produit_id
+            ),
+        ));
+    }
+    let fp = fingerprint(&lignes);
+    let pool = &state.platform.pool;
+    let mut tx = pool.begin().await?;
+    let sale = db::lock(&mut tx, id)
+        .await?
+        .filter(|s| can_see(auth, s))
+        .ok_or_else(|| not_found(id))?;
+    let existing: Option<(i64, String)> = sqlx::query_as(
+        "SELECT id, empreinte FROM retours WHERE vente_id = ? AND cle_idempotence = ?",
+    )
+    .bind(id)
+    .bind(key)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((retour_id, f)) = existing {
+        tx.commit().await?;
+        if f != fp {
+            return Err(ApiError::field(
+                "Idempotency-Key",
+                "cette clé a déjà servi pour un autre retour",
+            ));
+        }
+        finish_return(state, ctx, retour_id).await?;
+        return Ok((false, load_return(state, retour_id).await?));
+    }
+    if sale.statut != "terminee" {
+        return Err(ApiError::conflict(format!(
+            "La vente {id} est {} : retour impossible.",
+            sale.statut
+        )));
+    }
+    let sold = db::lines(pool, id).await?;
+    let mut sous_total = Decimal::ZERO;
+    for l in &lignes {
+        let Some(s) = sold.iter().find(|s| s.produit_id == l.produit_id) else {
+            return Err(ApiError::field(
+                "lignes",
+                format!("le produit {} ne fait pas partie de la vente", l.produit_id),
+            ));
+        };
+        let left = i64::from(s.quantite - s.quantite_retournee);
+        if l.quantite > left {
+            return Err(ApiError::field(
+                "lignes",
+                format!(
+                    "« {} » : {} demandé(s), {left} encore retournable(s) sur {} vendu(s)",
+                    s.nom, l.quantite, s.quantite
+                ),
+            ));
+        }
+        sous_total += s.prix_unitaire * Decimal::from(l.quantite);
+    }
+    let t = domain::totaux(sous_total);
+    let res = sqlx::query(
+        "INSERT INTO retours (vente_id, cle_idempotence, empreinte, statut, sous_total, tps, tvq, total, par) \
+         VALUES (?, ?, ?, 'en_cours', ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(key)
+    .bind(&fp)
+    .bind(t.sous_total)
+    .bind(t.tps)
+    .bind(t.tvq)
+    .bind(t.total)
+    .bind(&auth.login)
+    .execute(&mut *tx)
+    .await?;
+    let retour_id = i64::try_from(res.last_insert_id()).unwrap_or_default();
+    for l in &lignes {
+        sqlx::query("INSERT INTO retour_lignes (retour_id, produit_id, quantite) VALUES (?, ?, ?)")
+            .bind(retour_id)
+            .bind(l.produit_id)
+            .bind(l.quantite)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE vente_lignes SET quantite_retournee = quantite_retournee + ? WHERE vente_id = ? AND produit_id = ?",
+        )
+        .bind(l.quantite)
+        .bind(id)
+        .bind(l.produit_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    finish_return(state, ctx, retour_id).await?;
+    Ok((true, load_return(state, retour_id).await?))
+}
+
+/// Restocks a recorded return and marks it done (idempotent).
+pub async fn finish_return(state: &AppState, ctx: CallCtx<'_>, retour_id: i64) -> ApiResult<()> {
+    let r = load_return(state, retour_id).await?;
+    if r.statut == "termine" {
+        return Ok(());
+    }
+    let pool = &state.platform.pool;
+    let sale = db::get(pool, &r.vente_id)
+        .await?
+        .ok_or_else(|| not_found(&r.vente_id))?;
+    let lines: Vec<Line> = r
+        .lignes
+        .iter()
+        .map(|l| Line {
+            produit_id: l.produit_id,
+            quantite: l.quantite,
+        })
+        .collect();
+    peers::restock(
+        state,
+        ctx,
+        &format!("retour:{retour_id}"),
+        sale.magasin_id,
+        &lines,
+        "retour client",
+    )
+    .await?;
+    let mut tx = pool.begin().await?;
+    let res = sqlx::query("UPDATE retours SET statut = 'termine', termine_le = CURRENT_TIMESTAMP(3) WHERE id = ? AND statut = 'en_cours'")
+        .bind(retour_id)
+        .execute(&mut *tx)
+        .await?;
+    if res.rows_affected() == 1 {
+        let payload = json!({"vente_id": r.vente_id, "retour_id": retour_id, "magasin_id": sale.magasin_id, "lignes": r.lignes, "montant": r.montant});
+        db::outbox(&mut tx, "SaleReturned", &r.vente_id, &payload).await?;
+    }
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+pub async fn load_return(state: &AppState, retour_id: i64) -> ApiResult<Retour> {
+    let pool = &state.platform.pool;
+    let (vente_id, statut, sous_total, tps, tvq, total): (
+        String,
+        String,
+        Decimal,
+        Decimal,
+        Decimal,
+        Decimal,
+    ) = sqlx::query_as(
+        "SELECT vente_id, statut, sous_total, tps, tvq, total FROM retours WHERE id = ?",
+    )
+    .bind(retour_id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| ApiError::NotFound(format!("retour {retour_id}")))?;
+    let lignes: Vec<(i64, i32)> = sqlx::query_as(
+        "SELECT produit_id, quantite FROM retour_lignes WHERE retour_id = ? ORDER BY produit_id",
+    )
+    .bind(retour_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(Retour {
+        id: retour_id,
+        vente_id,
+        statut,
+        lignes: lignes
+            .into_iter()
+            .map(|(produit_id, q)| LigneRetour {
+                produit_id,
+                quantite: i64::from(q),
+            })
+            .collect(),
+        montant: Totaux {
+            sous_total,
+            tps,
+            tvq,
+            total,
+        },
+    })
+}
+
+/// Returns recorded against a sale, oldest first.
+pub async fn returns_of(state: &AppState, id: &str) -> ApiResult<Vec<Retour>> {
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM retours WHERE vente_id = ? ORDER BY id")
+        .bind(id)
+        .fetch_all(&state.platform.pool)
+        .await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for r in ids {
+        out.push(load_return(state, r).await?);
+    }
+    Ok(out)
+}

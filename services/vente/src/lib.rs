@@ -1,0 +1,118 @@
+//! The vente service: the checkout saga across panier, stock and its own
+//! database, the recovery loop that finishes or compensates interrupted
+//! sales, cancellations and returns, and the outbox relay to Redis Streams.
+
+pub mod aftersale;
+pub mod db;
+pub mod domain;
+pub mod fault;
+pub mod outbox;
+pub mod peers;
+pub mod recovery;
+pub mod routes;
+pub mod saga;
+pub mod telemetry;
+
+use std::{sync::Arc, time::Duration};
+
+use caisse_common::{
+    Platform,
+    cache::Redis,
+    config::{CommonConfig, env_or, env_string, service_url},
+};
+use utoipa::OpenApi;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub common: CommonConfig,
+    /// `PANIER_URL`, `STOCK_URL`: where the saga's peers answer.
+    pub panier_url: String,
+    pub stock_url: String,
+    /// How often the recovery loop looks for interrupted sales (`RECOVERY_INTERVAL_MS`).
+    pub recovery_interval: Duration,
+    /// How old a pending sale must be before recovery takes it over (`RECOVERY_GRACE_MS`).
+    pub recovery_grace: Duration,
+    /// The stores' UTC offset for "same day" cancellations (`STORE_UTC_OFFSET`, e.g. -05:00).
+    pub store_offset: chrono::FixedOffset,
+    /// Redis stream the outbox publishes to (under `REDIS_PREFIX`).
+    pub stream: String,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let offset = env_string("STORE_UTC_OFFSET", "-05:00");
+        let store_offset = parse_offset(&offset).ok_or_else(|| {
+            anyhow::anyhow!(
+                "variable d'environnement STORE_UTC_OFFSET={offset:?} invalide (ex. -05:00)"
+            )
+        })?;
+        Ok(Self {
+            common: CommonConfig::from_env("vente", 8105)?,
+            panier_url: service_url("PANIER_URL", "http://127.0.0.1:8104"),
+            stock_url: service_url("STOCK_URL", "http://127.0.0.1:8103"),
+            recovery_interval: Duration::from_millis(env_or("RECOVERY_INTERVAL_MS", 5_000)?),
+            recovery_grace: Duration::from_millis(env_or("RECOVERY_GRACE_MS", 30_000)?),
+            store_offset,
+            stream: env_string("EVENT_STREAM", "evenements:ventes"),
+        })
+    }
+
+    /// A config for tests: fast recovery, the given peers.
+    pub fn for_test(common: CommonConfig, panier_url: String, stock_url: String) -> Self {
+        Self {
+            common,
+            panier_url,
+            stock_url,
+            recovery_interval: Duration::from_millis(300),
+            recovery_grace: Duration::from_millis(1_500),
+            store_offset: parse_offset("-05:00").expect("décalage valide"),
+            stream: "evenements:ventes".into(),
+        }
+    }
+}
+
+/// Parses `+HH:MM` / `-HH:MM`.
+pub fn parse_offset(s: &str) -> Option<chrono::FixedOffset> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    let secs = sign * (h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60);
+    chrono::FixedOffset::east_opt(secs)
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub platform: Platform,
+    pub config: Arc<Config>,
+    pub redis: Redis,
+    pub metrics: telemetry::SaleMetrics,
+    /// Wakes the outbox relay right after a commit.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
+}
+
+/// Connects, migrates, starts the recovery loop and the outbox relay, and
+/// builds the router.
+pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
+    let platform = Platform::start(&config.common, &MIGRATOR, false).await?;
+    let redis = Redis::connect(&config.common.redis_url, &config.common.redis_prefix).await?;
+    let state = AppState {
+        metrics: telemetry::SaleMetrics::new(&platform.metrics),
+        platform: platform.clone(),
+        config: Arc::new(config.clone()),
+        redis,
+        outbox_wake: Arc::new(tokio::sync::Notify::new()),
+    };
+    tokio::spawn(recovery::run(state.clone()));
+    tokio::spawn(outbox::run(state.clone()));
+    Ok(platform.app(routes::router(state), routes::ApiDoc::openapi()))
+}
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let app = build(&config).await?;
+    caisse_common::server::bind_and_serve(&config.common, app).await
+}

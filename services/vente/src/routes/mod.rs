@@ -1,0 +1,26 @@
+//! HTTP routes of vente and its OpenAPI document.
+
+pub mod ventes;
+
+use axum::Router;
+use caisse_common::server::BearerAuth;
+use utoipa::OpenApi;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Caisse — service vente", description = "Encaissement (saga), reçus, annulations, retours."),
+    paths(ventes::create_vente, ventes::list_ventes, ventes::get_vente, ventes::cancel_vente, ventes::create_retour),
+    components(schemas(
+        crate::saga::NouvelleVente, crate::saga::Paiement, crate::domain::Mode, crate::domain::Totaux,
+        crate::domain::Reglement, crate::db::SaleLine, crate::aftersale::NouveauRetour, crate::aftersale::LigneRetour,
+        crate::aftersale::Retour, ventes::Recu, ventes::ResumeVente, ventes::VenteList, caisse_common::FieldError,
+    )),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+pub fn router(state: AppState) -> Router {
+    ventes::router().with_state(state)
+}

@@ -1,0 +1,417 @@
+//! The checkout saga (DESIGN §4). The sale is persisted before each step, so
+//! whatever fails — a peer, the network, this process — the row says what
+//! is left to do, and the recovery loop or a retry finishes it:
+//!
+//! 1. record the sale as `en_cours`, keyed by the client's idempotency key
+//!    (a second request with the key waits for, then replays, the first);
+//! 2. read the cart, snapshot names and prices, compute totals and payment;
+//! 3. reserve every line at stock in one all-or-nothing call keyed by the
+//!    sale id — an unknown outcome is compensated by a release;
+//! 4. mark the sale `terminee` and write `SaleCompleted` to the outbox in
+//!    one transaction;
+//! 5. close the cart (retried by recovery if panier is down).
+
+use std::time::{Duration, Instant};
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use caisse_common::{
+    ApiError, ApiResult, Auth, Role,
+    client::{CallCtx, RequestId},
+};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::{
+    AppState, db,
+    domain::{self, Mode},
+    fault,
+    peers::{self, Line},
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NouvelleVente {
+    pub panier_id: i64,
+    pub paiement: Paiement,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Paiement {
+    pub mode: Mode,
+    /// Cash tendered (required for `especes`), e.g. "20.00".
+    pub montant_recu: Option<String>,
+}
+
+/// What becomes of a sale whose saga stopped early.
+enum Fate {
+    /// A definite answer (empty cart, short stock...): stored and replayed.
+    Reject(ApiError, &'static str),
+    /// A transient failure before stock was touched: forget the sale so the
+    /// same key can be retried.
+    Forget(ApiError),
+    /// Unknown state (a reservation may exist): recovery will finish it.
+    Leave(ApiError),
+}
+
+fn fingerprint(input: &NouvelleVente) -> String {
+    let mut h = Sha256::new();
+    h.update(format!(
+        "{}|{}|{}",
+        input.panier_id,
+        input.paiement.mode.as_str(),
+        input.paiement.montant_recu.as_deref().unwrap_or("-")
+    ));
+    hex::encode(h.finalize())
+}
+
+/// Runs the saga for one checkout request; returns the sale id on success.
+pub async fn checkout(
+    state: &AppState,
+    auth: &Auth,
+    rid: &RequestId,
+    key: &str,
+    input: NouvelleVente,
+) -> ApiResult<Result<String, Response>> {
+    let started = Instant::now();
+    auth.require_role(&[Role::Caissier, Role::Gerant, Role::Admin])?;
+    let magasin_id = auth.magasin_id.ok_or_else(|| {
+        ApiError::Forbidden("Seul un compte rattaché à un magasin peut encaisser.".into())
+    })?;
+    if input.panier_id <= 0 {
+        return Err(ApiError::field(
+            "panier_id",
+            "identifiant de panier invalide",
+        ));
+    }
+    let recu = match (input.paiement.mode, input.paiement.montant_recu.as_deref()) {
+        (Mode::Especes, Some(raw)) => {
+            Some(domain::montant(raw).map_err(|e| ApiError::field("paiement.montant_recu", e))?)
+        }
+        (Mode::Especes, None) => {
+            return Err(ApiError::field(
+                "paiement.montant_recu",
+                "obligatoire pour un paiement en espèces",
+            ));
+        }
+        (Mode::Carte, Some(_)) => {
+            return Err(ApiError::field(
+                "paiement.montant_recu",
+                "sans objet pour un paiement par carte",
+            ));
+        }
+        (Mode::Carte, None) => None,
+    };
+    let fp = fingerprint(&input);
+    if let Some(answer) = replay(state, key, &fp).await? {
+        state.metrics.outcome("replay", started);
+        return Ok(answer);
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let new = db::NewSale {
+        id: &id,
+        key,
+        fingerprint: &fp,
+        magasin_id,
+        caissier_id: auth.sub,
+        caissier_login: &auth.login,
+        panier_id: input.panier_id,
+        mode: input.paiement.mode,
+        montant_recu: recu,
+    };
+    if let Err(e) = db::insert_pending(&state.platform.pool, &new).await {
+        if e.as_database_error()
+            .is_some_and(|d| d.is_unique_violation())
+        {
+            if let Some(answer) = replay(state, key, &fp).await? {
+                state.metrics.outcome("replay", started);
+                return Ok(answer);
+            }
+            return Err(ApiError::conflict(format!(
+                "Le panier {} est déjà encaissé ou en cours d'encaissement.",
+                input.panier_id
+            )));
+        }
+        return Err(e.into());
+    }
+    let ctx = CallCtx {
+        bearer: &auth.bearer,
+        request_id: &rid.0,
+    };
+    match steps(
+        state,
+        ctx,
+        &id,
+        magasin_id,
+        input.panier_id,
+        input.paiement.mode,
+        recu,
+    )
+    .await
+    {
+        Ok(()) => {
+            state.metrics.outcome("completed", started);
+            Ok(Ok(id))
+        }
+        Err(Fate::Reject(e, outcome)) => {
+            db::reject(&state.platform.pool, &id, e.status().as_u16(), &e.body()).await?;
+            state.metrics.outcome(outcome, started);
+            Err(e)
+        }
+        Err(Fate::Forget(e)) => {
+            db::forget(&state.platform.pool, &id).await?;
+            state.metrics.outcome("compensated", started);
+            Err(e)
+        }
+        Err(Fate::Leave(e)) => {
+            state.metrics.outcome("left_for_recovery", started);
+            Err(e)
+        }
+    }
+}
+
+async fn steps(
+    state: &AppState,
+    ctx: CallCtx<'_>,
+    id: &str,
+    magasin_id: i64,
+    panier_id: i64,
+    mode: Mode,
+    recu: Option<Decimal>,
+) -> Result<(), Fate> {
+    let reject = |e: ApiError| Fate::Reject(e, "rejected_input");
+    // 2. The cart, its prices, the totals.
+    let cart = match peers::cart(state, ctx, panier_id).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(up)) if up.status == StatusCode::NOT_FOUND => {
+            return Err(reject(ApiError::field(
+                "panier_id",
+                format!("le panier {panier_id} n'existe pas ou n'est pas le vôtre"),
+            )));
+        }
+        Ok(Err(up)) => {
+            return Err(reject(ApiError::BadRequest(format!(
+                "panier : {}",
+                up.body["detail"]
+            ))));
+        }
+        Err(e) => return Err(Fate::Forget(e)),
+    };
+    if cart.magasin_id != magasin_id {
+        return Err(reject(ApiError::Forbidden(format!(
+            "Le panier {panier_id} appartient au magasin {}.",
+            cart.magasin_id
+        ))));
+    }
+    if cart.statut != "ouvert" {
+        return Err(Fate::Reject(
+            ApiError::conflict(format!(
+                "Le panier {panier_id} est déjà encaissé (vente {}).",
+                cart.vente_id.unwrap_or_default()
+            )),
+            "rejected_input",
+        ));
+    }
+    if cart.lignes.is_empty() {
+        return Err(reject(ApiError::field(
+            "panier_id",
+            "le panier est vide : rien à encaisser",
+        )));
+    }
+    if let Some(l) = cart.lignes.iter().find(|l| !l.actif) {
+        return Err(reject(ApiError::field(
+            "panier_id",
+            format!("« {} » n'est plus vendu : retirez-le du panier", l.nom),
+        )));
+    }
+    let lines: Vec<db::SaleLine> = cart
+        .lignes
+        .iter()
+        .map(|l| db::SaleLine {
+            produit_id: l.produit_id,
+            nom: l.nom.clone(),
+            code_barres: l.code_barres.clone(),
+            prix_unitaire: l.prix_unitaire,
+            quantite: l.quantite,
+            total_ligne: l.prix_unitaire * Decimal::from(l.quantite),
+            quantite_retournee: 0,
+        })
+        .collect();
+    let totaux = domain::totaux(lines.iter().map(|l| l.total_ligne).sum());
+    domain::regler(totaux.total, mode, recu)
+        .map_err(|e| reject(ApiError::field("paiement.montant_recu", e)))?;
+    db::save_snapshot(&state.platform.pool, id, &lines, &totaux)
+        .await
+        .map_err(Fate::Leave)?;
+
+    // 3. Reserve, all or nothing.
+    let wanted: Vec<Line> = lines
+        .iter()
+        .map(|l| Line {
+            produit_id: l.produit_id,
+            quantite: i64::from(l.quantite),
+        })
+        .collect();
+    match peers::reserve(state, ctx, id, magasin_id, &wanted).await {
+        Ok(Ok(())) => {}
+        Ok(Err(up)) if up.status == StatusCode::CONFLICT => {
+            let detail = up.body["detail"]
+                .as_str()
+                .unwrap_or("Stock insuffisant.")
+                .to_owned();
+            let extra = json!({"manquants": up.body["manquants"].clone()});
+            return Err(Fate::Reject(
+                ApiError::Conflict {
+                    detail,
+                    extra: Some(extra),
+                },
+                "rejected_stock",
+            ));
+        }
+        Ok(Err(up)) => {
+            let detail = up.body["detail"]
+                .as_str()
+                .unwrap_or("réservation refusée")
+                .to_owned();
+            return Err(reject(if up.status == StatusCode::FORBIDDEN {
+                ApiError::Forbidden(detail)
+            } else {
+                ApiError::BadRequest(detail)
+            }));
+        }
+        Err(e @ ApiError::Unreachable(_)) => return Err(Fate::Forget(e)),
+        Err(e) => {
+            // The reservation may or may not exist: release it (idempotent,
+            // and a tombstone stops a late one), then forget the sale.
+            tracing::warn!(
+                vente = id,
+                "issue de la réservation inconnue : compensation"
+            );
+            return match peers::release(state, ctx, id, magasin_id).await {
+                Ok(()) => Err(Fate::Forget(e)),
+                Err(_) => Err(Fate::Leave(e)),
+            };
+        }
+    }
+    fault::crash_point("crash_after_reservation");
+
+    // 4. Completed + SaleCompleted, atomically.
+    complete(state, id).await.map_err(Fate::Leave)?;
+    // 5. Close the cart; recovery retries if panier is unreachable now.
+    close_cart(state, ctx, panier_id, id).await;
+    Ok(())
+}
+
+/// Marks a reserved sale completed and queues its event, in one transaction.
+pub async fn complete(state: &AppState, id: &str) -> ApiResult<()> {
+    let pool = &state.platform.pool;
+    let mut tx = pool.begin().await?;
+    let sale = db::lock(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("vente {id}")))?;
+    match sale.statut.as_str() {
+        "en_cours" => {}
+        "terminee" | "annulation" | "annulee" => return Ok(()),
+        other => return Err(ApiError::conflict(format!("La vente {id} est {other}."))),
+    }
+    sqlx::query(
+        "UPDATE ventes SET statut = 'terminee', terminee_le = CURRENT_TIMESTAMP(3) WHERE id = ?",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let lines = sqlx::query_as::<_, (i64, i32, Decimal)>(
+        "SELECT produit_id, quantite, prix_unitaire FROM vente_lignes WHERE vente_id = ?",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let payload = json!({
+        "vente_id": id,
+        "magasin_id": sale.magasin_id,
+        "caissier_id": sale.caissier_id,
+        "lignes": lines.iter().map(|(p, q, prix)| json!({"produit_id": p, "quantite": q, "prix_unitaire": prix})).collect::<Vec<_>>(),
+        "sous_total": sale.sous_total, "tps": sale.tps, "tvq": sale.tvq, "total": sale.total,
+        "mode_paiement": sale.mode_paiement.as_str(),
+    });
+    db::outbox(&mut tx, "SaleCompleted", id, &payload).await?;
+    tx.commit().await?;
+    let magasin = sale.magasin_id.to_string();
+    state.metrics.sales.with_label_values(&[&magasin]).inc();
+    if let Some(total) = sale.total.and_then(|t| t.to_string().parse::<f64>().ok()) {
+        state
+            .metrics
+            .amount
+            .with_label_values(&[&magasin])
+            .inc_by(total);
+    }
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+pub async fn close_cart(state: &AppState, ctx: CallCtx<'_>, panier_id: i64, id: &str) {
+    match peers::close_cart(state, ctx, panier_id, id).await {
+        Ok(()) => {
+            if let Err(e) = db::mark_cart_closed(&state.platform.pool, id).await {
+                tracing::warn!(vente = id, error = %e, "fermeture du panier non notée");
+            }
+        }
+        Err(e) => {
+            tracing::warn!(vente = id, panier = panier_id, error = %e, "fermeture du panier reportée")
+        }
+    }
+}
+
+/// The answer already given for `key`, waiting while it is being decided.
+async fn replay(
+    state: &AppState,
+    key: &str,
+    fp: &str,
+) -> ApiResult<Option<Result<String, Response>>> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let Some(sale) = db::by_key(&state.platform.pool, key).await? else {
+            return Ok(None);
+        };
+        if sale.empreinte != fp {
+            return Err(ApiError::field(
+                "Idempotency-Key",
+                "cette clé a déjà servi pour un autre encaissement : générez-en une nouvelle",
+            ));
+        }
+        match sale.statut.as_str() {
+            "en_cours" if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(25)).await
+            }
+            "en_cours" => {
+                return Err(ApiError::Unavailable(
+                    "Cette vente est encore en cours de traitement ; réessayez avec la même clé dans un instant.".into(),
+                ));
+            }
+            "rejetee" => {
+                let status = sale
+                    .reponse_statut
+                    .and_then(|s| StatusCode::from_u16(u16::try_from(s).ok()?).ok());
+                let body: Value = sale
+                    .reponse
+                    .as_deref()
+                    .and_then(|r| serde_json::from_str(r).ok())
+                    .unwrap_or(Value::Null);
+                let mut res =
+                    (status.unwrap_or(StatusCode::CONFLICT), axum::Json(body)).into_response();
+                res.headers_mut().insert(
+                    "content-type",
+                    axum::http::HeaderValue::from_static("application/problem+json"),
+                );
+                return Ok(Some(Err(res)));
+            }
+            _ => return Ok(Some(Ok(sale.id))),
+        }
+    }
+}
