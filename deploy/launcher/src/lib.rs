@@ -43,6 +43,8 @@ pub struct Options {
     pub prometheus: bool,
     /// Drop schemas and users when the stack stops (tests).
     pub cleanup: bool,
+    /// Extra environment per service, e.g. `("vente", "RECOVERY_GRACE_MS", "1000")`.
+    pub extra_env: Vec<(String, String, String)>,
 }
 
 impl Options {
@@ -64,6 +66,7 @@ impl Options {
             seed: true,
             prometheus: true,
             cleanup: false,
+            extra_env: vec![],
         })
     }
 
@@ -73,14 +76,8 @@ impl Options {
         let id = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
         let exe = std::env::current_exe()?;
         // target/debug/deps/<test> -> target/debug
-        let bin_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .context("répertoire des binaires")?
-            .to_path_buf();
-        let repo_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .canonicalize()?;
+        let bin_dir = exe.parent().and_then(Path::parent).context("répertoire des binaires")?.to_path_buf();
+        let repo_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
         let mut o = Self::native(repo_dir, bin_dir)?;
         o.run_dir = std::env::temp_dir().join(format!("caisse-test-{id}"));
         o.gateway_port = 0;
@@ -89,6 +86,11 @@ impl Options {
         o.jwt_secret = format!("test-secret-{id}-{}", uuid::Uuid::new_v4().simple());
         o.prometheus = false;
         o.cleanup = true;
+        // Fault tests want interrupted sales finished quickly.
+        o.extra_env = vec![
+            ("vente".into(), "RECOVERY_INTERVAL_MS".into(), "300".into()),
+            ("vente".into(), "RECOVERY_GRACE_MS".into(), "1500".into()),
+        ];
         Ok(o)
     }
 }
@@ -97,6 +99,7 @@ impl Options {
 pub struct Replica {
     pub port: u16,
     child: Option<Child>,
+    account: DbAccount,
 }
 
 /// A running topology. Dropping it stops every process it started.
@@ -135,11 +138,7 @@ pub async fn check_dependencies(opts: &Options) -> anyhow::Result<()> {
         );
     }
     let addr = redis_addr(&opts.redis_url);
-    let redis_ok = tokio::time::timeout(
-        Duration::from_secs(2),
-        tokio::net::TcpStream::connect(&addr),
-    )
-    .await;
+    let redis_ok = tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(&addr)).await;
     if !matches!(redis_ok, Ok(Ok(_))) {
         anyhow::bail!(
             "Redis injoignable à {addr}\n  démarrez-le : redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save \"\" --appendonly no\n  ou indiquez REDIS_URL=redis://hôte:port"
@@ -150,11 +149,7 @@ pub async fn check_dependencies(opts: &Options) -> anyhow::Result<()> {
 
 /// The nginx executable, installing it on Debian when running as root.
 pub fn nginx_binary(install: bool) -> anyhow::Result<PathBuf> {
-    for p in [
-        "/usr/sbin/nginx",
-        "/usr/local/sbin/nginx",
-        "/usr/local/nginx/sbin/nginx",
-    ] {
+    for p in ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"] {
         if Path::new(p).exists() {
             return Ok(p.into());
         }
@@ -162,27 +157,18 @@ pub fn nginx_binary(install: bool) -> anyhow::Result<PathBuf> {
     if install && is_root() && Path::new("/usr/bin/apt-get").exists() {
         eprintln!("nginx absent : installation avec apt-get…");
         let ok = Command::new("sh")
-            .args([
-                "-c",
-                "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx",
-            ])
+            .args(["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx"])
             .status()?
             .success();
         if ok && Path::new("/usr/sbin/nginx").exists() {
             return Ok("/usr/sbin/nginx".into());
         }
     }
-    anyhow::bail!(
-        "nginx introuvable : installez-le (Debian/Ubuntu : sudo apt-get install -y nginx)"
-    )
+    anyhow::bail!("nginx introuvable : installez-le (Debian/Ubuntu : sudo apt-get install -y nginx)")
 }
 
 fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0"))
-        .unwrap_or(false)
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
 }
 
 impl Stack {
@@ -193,16 +179,10 @@ impl Stack {
         fs::create_dir_all(opts.run_dir.join("logs"))?;
         fs::create_dir_all(opts.run_dir.join("tmp"))?;
         fs::create_dir_all(opts.run_dir.join("cache"))?;
-        let gateway_port = if opts.gateway_port == 0 {
-            free_port()?
-        } else {
-            opts.gateway_port
-        };
+        let gateway_port = if opts.gateway_port == 0 { free_port()? } else { opts.gateway_port };
         let gateway_url = format!("http://127.0.0.1:{gateway_port}");
-        let accounts: Vec<DbAccount> = SERVICES
-            .iter()
-            .map(|s| DbAccount::for_service(&opts.schema_prefix, s.name, None))
-            .collect();
+        let accounts: Vec<DbAccount> =
+            SERVICES.iter().map(|s| DbAccount::for_service(&opts.schema_prefix, s.name, None)).collect();
         let mut stack = Stack {
             gateway_url: gateway_url.clone(),
             replicas: BTreeMap::new(),
@@ -212,28 +192,13 @@ impl Stack {
             accounts: accounts.clone(),
         };
         for a in &accounts {
-            caisse_common::provision::provision(
-                &opts.mysql_admin_url,
-                &a.schema,
-                &a.user,
-                &a.password,
-                "%",
-            )
-            .await?;
+            caisse_common::provision::provision(&opts.mysql_admin_url, &a.schema, &a.user, &a.password, "%").await?;
         }
         for (s, a) in SERVICES.iter().zip(&accounts) {
             let env = stack.env(s.name, a, 0);
             if opts.seed {
-                let status = stack
-                    .command(s.name, &env)
-                    .arg("seed")
-                    .stdout(Stdio::null())
-                    .status()?;
-                anyhow::ensure!(
-                    status.success(),
-                    "données de démonstration de {} en échec",
-                    s.name
-                );
+                let status = stack.command(s.name, &env).arg("seed").stdout(Stdio::null()).status()?;
+                anyhow::ensure!(status.success(), "données de démonstration de {} en échec", s.name);
             }
         }
         for (s, a) in SERVICES.iter().zip(&accounts) {
@@ -245,43 +210,24 @@ impl Stack {
                 stack.replicas.entry(s.name).or_default().push(Replica {
                     port,
                     child: Some(child),
+                    account: a.clone(),
                 });
             }
         }
-        let ready: Vec<(String, u16)> = stack
-            .replicas
-            .iter()
-            .flat_map(|(n, rs)| rs.iter().map(move |r| (n.to_string(), r.port)))
-            .collect();
+        let ready: Vec<(String, u16)> =
+            stack.replicas.iter().flat_map(|(n, rs)| rs.iter().map(move |r| (n.to_string(), r.port))).collect();
         for (name, port) in ready {
             wait_http(&format!("http://127.0.0.1:{port}/health/ready"), &name).await?;
         }
-        let ports: BTreeMap<&'static str, Vec<u16>> = stack
-            .replicas
-            .iter()
-            .map(|(n, rs)| (*n, rs.iter().map(|r| r.port).collect()))
-            .collect();
+        let ports: BTreeMap<&'static str, Vec<u16>> =
+            stack.replicas.iter().map(|(n, rs)| (*n, rs.iter().map(|r| r.port).collect())).collect();
         let run_dir = opts.run_dir.canonicalize()?.to_string_lossy().into_owned();
-        let frontend = opts
-            .repo_dir
-            .join("frontend")
-            .to_string_lossy()
-            .into_owned();
-        let vars = render::native_vars(
-            &run_dir,
-            &format!("127.0.0.1:{gateway_port}"),
-            &frontend,
-            &ports,
-            is_root(),
-        );
+        let frontend = opts.repo_dir.join("frontend").to_string_lossy().into_owned();
+        let vars = render::native_vars(&run_dir, &format!("127.0.0.1:{gateway_port}"), &frontend, &ports, is_root());
         let conf = opts.run_dir.join("nginx.conf");
         fs::write(&conf, render::render(render::TEMPLATE, &vars)?)?;
         let mut cmd = Command::new(&nginx);
-        cmd.arg("-p")
-            .arg(&run_dir)
-            .arg("-c")
-            .arg(&conf)
-            .args(["-g", "daemon off;"]);
+        cmd.arg("-p").arg(&run_dir).arg("-c").arg(&conf).args(["-g", "daemon off;"]);
         let child = stack.spawn_logged("nginx", 0, cmd)?;
         stack.others.push(child);
         wait_http(&format!("{gateway_url}/health"), "nginx").await?;
@@ -301,13 +247,13 @@ impl Stack {
             ("CAISSE_URL".into(), self.gateway_url.clone()),
             ("PRODUIT_URL".into(), self.gateway_url.clone()),
             ("STOCK_URL".into(), self.gateway_url.clone()),
+            ("PANIER_URL".into(), self.gateway_url.clone()),
             ("LOG_FORMAT".into(), "json".into()),
-            (
-                "RUST_LOG".into(),
-                std::env::var("RUST_LOG")
-                    .unwrap_or_else(|_| format!("info,{service}=info,sqlx=warn")),
-            ),
+            ("RUST_LOG".into(), std::env::var("RUST_LOG").unwrap_or_else(|_| format!("info,{service}=info,sqlx=warn"))),
         ]
+        .into_iter()
+        .chain(self.opts.extra_env.iter().filter(|(s, _, _)| s == service).map(|(_, k, v)| (k.clone(), v.clone())))
+        .collect()
     }
 
     fn command(&self, service: &str, env: &[(String, String)]) -> Command {
@@ -317,46 +263,25 @@ impl Stack {
     }
 
     fn spawn_logged(&self, name: &str, index: usize, mut cmd: Command) -> anyhow::Result<Child> {
-        let log = fs::File::create(
-            self.opts
-                .run_dir
-                .join("logs")
-                .join(format!("{name}-{index}.log")),
-        )?;
-        cmd.stdout(log.try_clone()?)
-            .stderr(log)
-            .stdin(Stdio::null());
-        cmd.spawn()
-            .with_context(|| format!("démarrage de {name} ({:?})", cmd.get_program()))
+        let log = fs::File::create(self.opts.run_dir.join("logs").join(format!("{name}-{index}.log")))?;
+        cmd.stdout(log.try_clone()?).stderr(log).stdin(Stdio::null());
+        cmd.spawn().with_context(|| format!("démarrage de {name} ({:?})", cmd.get_program()))
     }
 
     fn start_prometheus(&mut self, ports: &BTreeMap<&'static str, Vec<u16>>) -> anyhow::Result<()> {
-        let Some(bin) = ["/usr/bin/prometheus", "/usr/local/bin/prometheus"]
-            .into_iter()
-            .find(|p| Path::new(p).exists())
+        let Some(bin) =
+            ["/usr/bin/prometheus", "/usr/local/bin/prometheus"].into_iter().find(|p| Path::new(p).exists())
         else {
-            eprintln!(
-                "(Prometheus non installé : apt-get install -y prometheus pour l'avoir aussi)"
-            );
+            eprintln!("(Prometheus non installé : apt-get install -y prometheus pour l'avoir aussi)");
             return Ok(());
         };
-        let port = if free_port_is(9090) {
-            9090
-        } else {
-            free_port()?
-        };
+        let port = if free_port_is(9090) { 9090 } else { free_port()? };
         let alerts = self.opts.repo_dir.join("deploy/prometheus/alerts.yml");
         let conf = self.opts.run_dir.join("prometheus.yml");
-        fs::write(
-            &conf,
-            render::prometheus_config(ports, &alerts.to_string_lossy()),
-        )?;
+        fs::write(&conf, render::prometheus_config(ports, &alerts.to_string_lossy()))?;
         let mut cmd = Command::new(bin);
         cmd.arg(format!("--config.file={}", conf.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                self.opts.run_dir.join("prometheus-data").display()
-            ))
+            .arg(format!("--storage.tsdb.path={}", self.opts.run_dir.join("prometheus-data").display()))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"));
         let child = self.spawn_logged("prometheus", 0, cmd)?;
         self.others.push(child);
@@ -366,11 +291,7 @@ impl Stack {
 
     /// SIGKILLs replica `index` of `service` (fault tests).
     pub fn kill_replica(&mut self, service: &str, index: usize) -> anyhow::Result<()> {
-        let r = self
-            .replicas
-            .get_mut(service)
-            .and_then(|rs| rs.get_mut(index))
-            .context("réplique inconnue")?;
+        let r = self.replicas.get_mut(service).and_then(|rs| rs.get_mut(index)).context("réplique inconnue")?;
         if let Some(mut c) = r.child.take() {
             c.kill()?;
             c.wait()?;
@@ -378,15 +299,41 @@ impl Stack {
         Ok(())
     }
 
+    /// Starts replica `index` of `service` again on its port, with `env`
+    /// added (fault tests restart a crashed process this way).
+    pub async fn restart_replica(&mut self, service: &str, index: usize, env: &[(&str, &str)]) -> anyhow::Result<()> {
+        let name = SERVICES.iter().map(|s| s.name).find(|n| *n == service).context("service inconnu")?;
+        let (port, account) = {
+            let r = self.replicas.get_mut(name).and_then(|rs| rs.get_mut(index)).context("réplique inconnue")?;
+            if let Some(mut c) = r.child.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+            (r.port, r.account.clone())
+        };
+        let mut vars = self.env(name, &account, port);
+        vars.retain(|(k, _)| !env.iter().any(|(e, _)| e == k));
+        vars.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let child = self.spawn_logged(name, index + 100, self.command(name, &vars))?;
+        if let Some(r) = self.replicas.get_mut(name).and_then(|rs| rs.get_mut(index)) {
+            r.child = Some(child);
+        }
+        wait_http(&format!("http://127.0.0.1:{port}/health/ready"), name).await
+    }
+
+    /// Whether replica `index` of `service` has exited (and reaps it).
+    pub fn replica_exited(&mut self, service: &str, index: usize) -> bool {
+        match self.replicas.get_mut(service).and_then(|rs| rs.get_mut(index)).and_then(|r| r.child.as_mut()) {
+            Some(c) => matches!(c.try_wait(), Ok(Some(_))),
+            None => true,
+        }
+    }
+
     /// Base URLs of a service's replicas (direct, bypassing the gateway).
     pub fn replica_urls(&self, service: &str) -> Vec<String> {
         self.replicas
             .get(service)
-            .map(|rs| {
-                rs.iter()
-                    .map(|r| format!("http://127.0.0.1:{}", r.port))
-                    .collect()
-            })
+            .map(|rs| rs.iter().map(|r| format!("http://127.0.0.1:{}", r.port)).collect())
             .unwrap_or_default()
     }
 
@@ -401,10 +348,7 @@ impl Stack {
             children.extend(rs.iter_mut().filter_map(|r| r.child.take()));
         }
         for c in &children {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(c.id().to_string())
-                .status();
+            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
         }
         let deadline = Instant::now() + Duration::from_secs(5);
         for c in &mut children {
@@ -421,14 +365,10 @@ impl Stack {
             let (admin, accounts) = (self.opts.mysql_admin_url.clone(), self.accounts.clone());
             let run_dir = self.opts.run_dir.clone();
             let _ = std::thread::spawn(move || {
-                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
                     for a in &accounts {
-                        let _ = rt.block_on(caisse_common::provision::drop_schema_and_user(
-                            &admin, &a.schema, &a.user, "%",
-                        ));
+                        let _ = rt
+                            .block_on(caisse_common::provision::drop_schema_and_user(&admin, &a.schema, &a.user, "%"));
                     }
                 }
                 let _ = fs::remove_dir_all(run_dir);
@@ -450,9 +390,7 @@ fn free_port_is(port: u16) -> bool {
 
 /// Polls `url` until it answers 2xx (30 s at most).
 pub async fn wait_http(url: &str, what: &str) -> anyhow::Result<()> {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(1))
-        .build()?;
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(1)).build()?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(r) = http.get(url).send().await
@@ -461,9 +399,7 @@ pub async fn wait_http(url: &str, what: &str) -> anyhow::Result<()> {
             return Ok(());
         }
         if Instant::now() > deadline {
-            anyhow::bail!(
-                "{what} ne répond pas sur {url} après 30 s (voir les journaux du répertoire .run/logs)"
-            );
+            anyhow::bail!("{what} ne répond pas sur {url} après 30 s (voir les journaux du répertoire .run/logs)");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -473,8 +409,7 @@ pub async fn wait_http(url: &str, what: &str) -> anyhow::Result<()> {
 pub async fn provision_all(admin_url: &str, prefix: &str, host: &str) -> anyhow::Result<()> {
     for s in SERVICES {
         let a = DbAccount::for_service(prefix, s.name, None);
-        caisse_common::provision::provision(admin_url, &a.schema, &a.user, &a.password, host)
-            .await?;
+        caisse_common::provision::provision(admin_url, &a.schema, &a.user, &a.password, host).await?;
         println!("schéma {} et utilisateur {} prêts", a.schema, a.user);
     }
     Ok(())

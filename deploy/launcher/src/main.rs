@@ -4,8 +4,7 @@ use std::path::PathBuf;
 
 use caisse_launcher::{Options, Stack, provision_all, render};
 
-const USAGE: &str =
-    "usage : caisse-launcher [run | provision | render-gateway --compose | render-gateway --k8s]";
+const USAGE: &str = "usage : caisse-launcher [run | provision | render-gateway --compose | render-gateway --k8s]";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -13,8 +12,7 @@ async fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         None | Some("run") => run().await,
         Some("provision") => {
-            let admin =
-                caisse_common::config::env_string("MYSQL_ADMIN_URL", "mysql://root@127.0.0.1:3306");
+            let admin = caisse_common::config::env_string("MYSQL_ADMIN_URL", "mysql://root@127.0.0.1:3306");
             let host = caisse_common::config::env_string("CAISSE_DB_HOST_FOR_USERS", "%");
             provision_all(&admin, "caisse_", &host).await
         }
@@ -24,10 +22,7 @@ async fn main() -> anyhow::Result<()> {
                 Some("--k8s") => "resolver kube-dns.kube-system.svc.cluster.local valid=10s;",
                 _ => anyhow::bail!("{USAGE}"),
             };
-            print!(
-                "{}",
-                render::render(render::TEMPLATE, &render::container_vars(resolver))?
-            );
+            print!("{}", render::render(render::TEMPLATE, &render::container_vars(resolver))?);
             Ok(())
         }
         Some(_) => anyhow::bail!("{USAGE}"),
@@ -41,9 +36,7 @@ fn repo_dir() -> anyhow::Result<PathBuf> {
             return Ok(dir);
         }
         if !dir.pop() {
-            anyhow::bail!(
-                "lancez caisse-launcher depuis le dépôt Caisse (gateway/nginx.conf.template introuvable)"
-            );
+            anyhow::bail!("lancez caisse-launcher depuis le dépôt Caisse (gateway/nginx.conf.template introuvable)");
         }
     }
 }
@@ -52,10 +45,7 @@ async fn run() -> anyhow::Result<()> {
     let exe = std::env::current_exe()?;
     let bin_dir = exe.parent().map(PathBuf::from).unwrap_or_default();
     let opts = Options::native(repo_dir()?, bin_dir)?;
-    println!(
-        "Démarrage de Caisse (MariaDB, Redis locaux ; journaux dans {}/logs)…",
-        opts.run_dir.display()
-    );
+    println!("Démarrage de Caisse (MariaDB, Redis locaux ; journaux dans {}/logs)…", opts.run_dir.display());
     let stack = Stack::start(opts).await?;
     let g = &stack.gateway_url;
     println!("\nCaisse est prête.\n");
@@ -69,12 +59,8 @@ async fn run() -> anyhow::Result<()> {
         println!("  {name:<8} répliques   {}", urls.join("  "));
     }
     println!("\nComptes de démonstration (mot de passe « demo1234 ») :");
-    println!(
-        "  admin · logistique · gerant1 (magasin 1) · caissier1 (magasin 1) · caissier2 (magasin 2)"
-    );
-    println!(
-        "\nExemple : curl -s -X POST {g}/api/auth/login -H 'content-type: application/json' \\"
-    );
+    println!("  admin · logistique · gerant1 (magasin 1) · caissier1 (magasin 1) · caissier2 (magasin 2)");
+    println!("\nExemple : curl -s -X POST {g}/api/auth/login -H 'content-type: application/json' \\");
     println!("            -d '{{\"login\":\"caissier1\",\"mot_de_passe\":\"demo1234\"}}'");
     println!("\nCtrl-C pour tout arrêter.");
     wait_for_stop().await;

@@ -22,11 +22,7 @@ pub fn render(template: &str, vars: &BTreeMap<String, String>) -> anyhow::Result
 
 /// Upstream lines for a list of `host:port` servers.
 pub fn upstream_lines(servers: &[String]) -> String {
-    servers
-        .iter()
-        .map(|s| format!("server {s} max_fails=2 fail_timeout=5s;"))
-        .collect::<Vec<_>>()
-        .join("\n        ")
+    servers.iter().map(|s| format!("server {s} max_fails=2 fail_timeout=5s;")).collect::<Vec<_>>().join("\n        ")
 }
 
 /// Variables for the native run.
@@ -38,24 +34,15 @@ pub fn native_vars(
     as_root: bool,
 ) -> BTreeMap<String, String> {
     let mut vars = BTreeMap::new();
-    vars.insert(
-        "USER_DIRECTIVE".into(),
-        if as_root {
-            "user root;".into()
-        } else {
-            String::new()
-        },
-    );
+    vars.insert("USER_DIRECTIVE".into(), if as_root { "user root;".into() } else { String::new() });
     vars.insert("RUN_DIR".into(), run_dir.into());
     vars.insert("LISTEN".into(), listen.into());
     vars.insert("FRONTEND_DIR".into(), frontend_dir.into());
     vars.insert("RESOLVER".into(), String::new());
     vars.insert("WORKER_PROCESSES".into(), "2".into());
     for s in SERVICES {
-        let servers: Vec<String> = ports
-            .get(s.name)
-            .map(|p| p.iter().map(|p| format!("127.0.0.1:{p}")).collect())
-            .unwrap_or_default();
+        let servers: Vec<String> =
+            ports.get(s.name).map(|p| p.iter().map(|p| format!("127.0.0.1:{p}")).collect()).unwrap_or_default();
         vars.insert(s.upstream_var.into(), upstream_lines(&servers));
     }
     for v in PENDING_UPSTREAMS {
@@ -74,10 +61,7 @@ pub fn container_vars(resolver: &str) -> BTreeMap<String, String> {
     vars.insert("RESOLVER".into(), resolver.into());
     vars.insert("WORKER_PROCESSES".into(), "auto".into());
     for s in SERVICES {
-        vars.insert(
-            s.upstream_var.into(),
-            upstream_lines(&[format!("{}:8000", s.name)]),
-        );
+        vars.insert(s.upstream_var.into(), upstream_lines(&[format!("{}:8000", s.name)]));
     }
     for v in PENDING_UPSTREAMS {
         vars.insert((*v).into(), "server 127.0.0.1:9 down;".into());
@@ -91,10 +75,8 @@ pub fn prometheus_config(ports: &BTreeMap<&'static str, Vec<u16>>, alerts_file: 
         "# Rendered by caisse-launcher for the native run.\nglobal:\n  scrape_interval: 5s\n  evaluation_interval: 15s\nrule_files:\n  - {alerts_file}\nscrape_configs:\n"
     );
     for s in SERVICES {
-        let targets: Vec<String> = ports
-            .get(s.name)
-            .map(|p| p.iter().map(|p| format!("'127.0.0.1:{p}'")).collect())
-            .unwrap_or_default();
+        let targets: Vec<String> =
+            ports.get(s.name).map(|p| p.iter().map(|p| format!("'127.0.0.1:{p}'")).collect()).unwrap_or_default();
         out.push_str(&format!(
             "  - job_name: {}\n    static_configs:\n      - targets: [{}]\n",
             s.name,
@@ -114,11 +96,7 @@ mod tests {
         for s in SERVICES {
             ports.insert(s.name, vec![1000, 1001]);
         }
-        let native = render(
-            TEMPLATE,
-            &native_vars("/tmp/x", "127.0.0.1:8080", "/srv", &ports, false),
-        )
-        .unwrap();
+        let native = render(TEMPLATE, &native_vars("/tmp/x", "127.0.0.1:8080", "/srv", &ports, false)).unwrap();
         assert!(native.contains("server 127.0.0.1:1001 max_fails=2"));
         let compose = render(TEMPLATE, &container_vars("resolver 127.0.0.11 valid=10s;")).unwrap();
         assert!(compose.contains("server produit:8000"));
@@ -126,9 +104,7 @@ mod tests {
 
     #[test]
     fn a_missing_variable_is_named() {
-        let err = render("a {{NOPE}} b", &BTreeMap::new())
-            .unwrap_err()
-            .to_string();
+        let err = render("a {{NOPE}} b", &BTreeMap::new()).unwrap_err().to_string();
         assert!(err.contains("{{NOPE}}"), "{err}");
     }
 }

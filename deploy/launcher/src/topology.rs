@@ -12,26 +12,16 @@ pub struct Service {
 
 /// The services built so far, in start order (caisse first: others call it).
 pub const SERVICES: &[Service] = &[
-    Service {
-        name: "caisse",
-        replicas: 2,
-        upstream_var: "UPSTREAM_CAISSE",
-    },
-    Service {
-        name: "produit",
-        replicas: 2,
-        upstream_var: "UPSTREAM_PRODUIT",
-    },
-    Service {
-        name: "stock",
-        replicas: 2,
-        upstream_var: "UPSTREAM_STOCK",
-    },
+    Service { name: "caisse", replicas: 2, upstream_var: "UPSTREAM_CAISSE" },
+    Service { name: "produit", replicas: 2, upstream_var: "UPSTREAM_PRODUIT" },
+    Service { name: "stock", replicas: 2, upstream_var: "UPSTREAM_STOCK" },
+    Service { name: "panier", replicas: 2, upstream_var: "UPSTREAM_PANIER" },
+    Service { name: "vente", replicas: 2, upstream_var: "UPSTREAM_VENTE" },
 ];
 
 /// Upstreams of services not deployed yet: rendered as a `down` server so
 /// the gateway config stays valid and answers 503 for them.
-pub const PENDING_UPSTREAMS: &[&str] = &["UPSTREAM_PANIER", "UPSTREAM_VENTE", "UPSTREAM_REPORTING"];
+pub const PENDING_UPSTREAMS: &[&str] = &["UPSTREAM_REPORTING"];
 
 /// Database credentials of one service.
 #[derive(Debug, Clone)]
@@ -49,22 +39,11 @@ impl DbAccount {
             .or_else(|| std::env::var(&env_var).ok().filter(|p| !p.is_empty()))
             // Dev-only default, the same as the services' own default URL.
             .unwrap_or_else(|| format!("{service}-dev-password"));
-        let user = if prefix == "caisse_" {
-            service.to_owned()
-        } else {
-            format!("{prefix}{service}")
-        };
-        Self {
-            schema: format!("{prefix}{service}"),
-            user,
-            password,
-        }
+        let user = if prefix == "caisse_" { service.to_owned() } else { format!("{prefix}{service}") };
+        Self { schema: format!("{prefix}{service}"), user, password }
     }
 
     pub fn url(&self, host_port: &str) -> String {
-        format!(
-            "mysql://{}:{}@{host_port}/{}",
-            self.user, self.password, self.schema
-        )
+        format!("mysql://{}:{}@{host_port}/{}", self.user, self.password, self.schema)
     }
 }

@@ -7,21 +7,10 @@ use crate::domain::{Employe, Magasin, TypeMagasin};
 
 const MAGASIN_COLS: &str = "id, nom, type, adresse, ville, version, cree_le, modifie_le";
 
-pub async fn list_magasins(
-    pool: &MySqlPool,
-    kind: Option<TypeMagasin>,
-    page: Page,
-) -> ApiResult<Vec<Magasin>> {
-    let sql = format!(
-        "SELECT {MAGASIN_COLS} FROM magasins WHERE id > ? AND (? IS NULL OR type = ?) ORDER BY id LIMIT ?"
-    );
-    Ok(sqlx::query_as(&sql)
-        .bind(page.apres)
-        .bind(kind)
-        .bind(kind)
-        .bind(page.fetch())
-        .fetch_all(pool)
-        .await?)
+pub async fn list_magasins(pool: &MySqlPool, kind: Option<TypeMagasin>, page: Page) -> ApiResult<Vec<Magasin>> {
+    let sql =
+        format!("SELECT {MAGASIN_COLS} FROM magasins WHERE id > ? AND (? IS NULL OR type = ?) ORDER BY id LIMIT ?");
+    Ok(sqlx::query_as(&sql).bind(page.apres).bind(kind).bind(kind).bind(page.fetch()).fetch_all(pool).await?)
 }
 
 pub async fn get_magasin(pool: &MySqlPool, id: i64) -> ApiResult<Option<Magasin>> {
@@ -89,19 +78,13 @@ pub async fn credentials(pool: &MySqlPool, login: &str) -> ApiResult<Option<(Emp
 }
 
 pub async fn get_employe(pool: &MySqlPool, id: i64) -> ApiResult<Option<Employe>> {
-    Ok(
-        sqlx::query_as("SELECT id, login, nom, role, magasin_id, actif FROM employes WHERE id = ?")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?,
-    )
+    Ok(sqlx::query_as("SELECT id, login, nom, role, magasin_id, actif FROM employes WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?)
 }
 
-pub async fn list_employes(
-    pool: &MySqlPool,
-    magasin_id: Option<i64>,
-    page: Page,
-) -> ApiResult<Vec<Employe>> {
+pub async fn list_employes(pool: &MySqlPool, magasin_id: Option<i64>, page: Page) -> ApiResult<Vec<Employe>> {
     Ok(sqlx::query_as(
         "SELECT id, login, nom, role, magasin_id, actif FROM employes \
          WHERE id > ? AND (? IS NULL OR magasin_id = ?) ORDER BY id LIMIT ?",
@@ -122,15 +105,14 @@ pub async fn insert_employe(
     magasin_id: Option<i64>,
     hash: &str,
 ) -> ApiResult<i64> {
-    let res = sqlx::query(
-        "INSERT INTO employes (login, nom, role, magasin_id, mot_de_passe_hash) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(login)
-    .bind(nom)
-    .bind(role)
-    .bind(magasin_id)
-    .bind(hash)
-    .execute(pool)
-    .await?;
+    let res =
+        sqlx::query("INSERT INTO employes (login, nom, role, magasin_id, mot_de_passe_hash) VALUES (?, ?, ?, ?, ?)")
+            .bind(login)
+            .bind(nom)
+            .bind(role)
+            .bind(magasin_id)
+            .bind(hash)
+            .execute(pool)
+            .await?;
     Ok(i64::try_from(res.last_insert_id()).unwrap_or_default())
 }

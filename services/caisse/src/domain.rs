@@ -88,24 +88,14 @@ pub fn password(value: &str, errors: &mut Vec<FieldError>) {
 /// Store staff must belong to a store; others must not.
 pub fn role_scope(role: Role, magasin_id: Option<i64>, errors: &mut Vec<FieldError>) {
     match (role.is_store_scoped(), magasin_id) {
-        (true, None) => errors.push(FieldError::new(
-            "magasin_id",
-            "obligatoire pour un caissier ou un gérant",
-        )),
-        (false, Some(_)) => errors.push(FieldError::new(
-            "magasin_id",
-            "réservé aux caissiers et gérants",
-        )),
+        (true, None) => errors.push(FieldError::new("magasin_id", "obligatoire pour un caissier ou un gérant")),
+        (false, Some(_)) => errors.push(FieldError::new("magasin_id", "réservé aux caissiers et gérants")),
         _ => {}
     }
 }
 
 pub fn finish(errors: Vec<FieldError>) -> Result<(), ApiError> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::fields(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::fields(errors)) }
 }
 
 #[cfg(test)]

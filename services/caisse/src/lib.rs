@@ -39,10 +39,7 @@ pub struct AppState {
 /// Connects, migrates and builds the full router.
 pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
     let platform = Platform::start(&config.common, &MIGRATOR, false).await?;
-    let state = AppState {
-        platform: platform.clone(),
-        token_ttl_secs: config.token_ttl_secs,
-    };
+    let state = AppState { platform: platform.clone(), token_ttl_secs: config.token_ttl_secs };
     Ok(platform.app(routes::router(state), routes::ApiDoc::openapi()))
 }
 

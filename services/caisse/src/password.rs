@@ -15,11 +15,7 @@ pub fn hash(password: &str) -> Result<String, ApiError> {
 }
 
 pub fn verify(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 /// Hashes on the blocking pool (argon2 is deliberately slow).
@@ -30,7 +26,8 @@ pub async fn hash_async(password: String) -> Result<String, ApiError> {
 }
 
 /// A hash verified when the login is unknown, so both paths cost the same.
-pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0NkLJe6UMtsvbN0qE4Hf7Cj9G5YR3rQqKfYMC0sG9aQ";
+pub const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0NkLJe6UMtsvbN0qE4Hf7Cj9G5YR3rQqKfYMC0sG9aQ";
 
 #[cfg(test)]
 mod tests {

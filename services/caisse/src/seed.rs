@@ -8,49 +8,13 @@ use crate::{Config, MIGRATOR, password};
 pub const DEMO_PASSWORD: &str = "demo1234";
 
 pub const MAGASINS: &[(i64, &str, &str, &str, &str)] = &[
-    (
-        1,
-        "Caisse Centre-ville",
-        "magasin",
-        "1200 rue Sainte-Catherine O.",
-        "Montréal",
-    ),
-    (
-        2,
-        "Caisse Plateau",
-        "magasin",
-        "4200 boul. Saint-Laurent",
-        "Montréal",
-    ),
-    (
-        3,
-        "Caisse Laval",
-        "magasin",
-        "1600 boul. Le Corbusier",
-        "Laval",
-    ),
-    (
-        4,
-        "Caisse Longueuil",
-        "magasin",
-        "825 rue Saint-Laurent O.",
-        "Longueuil",
-    ),
+    (1, "Caisse Centre-ville", "magasin", "1200 rue Sainte-Catherine O.", "Montréal"),
+    (2, "Caisse Plateau", "magasin", "4200 boul. Saint-Laurent", "Montréal"),
+    (3, "Caisse Laval", "magasin", "1600 boul. Le Corbusier", "Laval"),
+    (4, "Caisse Longueuil", "magasin", "825 rue Saint-Laurent O.", "Longueuil"),
     (5, "Caisse Québec", "magasin", "500 boul. Laurier", "Québec"),
-    (
-        6,
-        "Centre logistique",
-        "logistique",
-        "9000 boul. Industriel",
-        "Boucherville",
-    ),
-    (
-        7,
-        "Maison mère",
-        "maison_mere",
-        "1 place Ville-Marie",
-        "Montréal",
-    ),
+    (6, "Centre logistique", "logistique", "9000 boul. Industriel", "Boucherville"),
+    (7, "Maison mère", "maison_mere", "1 place Ville-Marie", "Montréal"),
 ];
 
 /// (login, nom, role, magasin)
@@ -70,32 +34,24 @@ pub const EMPLOYES: &[(&str, &str, &str, Option<i64>)] = &[
 pub async fn run(config: &Config) -> anyhow::Result<()> {
     let pool = caisse_common::db::connect(&config.common.database_url, 2, &MIGRATOR).await?;
     seed(&pool).await?;
-    tracing::info!(
-        magasins = MAGASINS.len(),
-        employes = EMPLOYES.len(),
-        "données de démonstration de caisse prêtes"
-    );
+    tracing::info!(magasins = MAGASINS.len(), employes = EMPLOYES.len(), "données de démonstration de caisse prêtes");
     Ok(())
 }
 
 pub async fn seed(pool: &sqlx::MySqlPool) -> anyhow::Result<()> {
     for (id, nom, kind, adresse, ville) in MAGASINS {
-        sqlx::query(
-            "INSERT IGNORE INTO magasins (id, nom, type, adresse, ville) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(nom)
-        .bind(kind)
-        .bind(adresse)
-        .bind(ville)
-        .execute(pool)
-        .await?;
+        sqlx::query("INSERT IGNORE INTO magasins (id, nom, type, adresse, ville) VALUES (?, ?, ?, ?, ?)")
+            .bind(id)
+            .bind(nom)
+            .bind(kind)
+            .bind(adresse)
+            .bind(ville)
+            .execute(pool)
+            .await?;
     }
     for (login, nom, role, magasin) in EMPLOYES {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM employes WHERE login = ?")
-            .bind(login)
-            .fetch_optional(pool)
-            .await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM employes WHERE login = ?").bind(login).fetch_optional(pool).await?;
         if exists.is_some() {
             continue;
         }

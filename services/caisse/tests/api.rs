@@ -17,18 +17,11 @@ struct App {
 
 async fn app() -> App {
     let db = TestDb::new("caisse").await;
-    let config = caisse::Config {
-        common: db.config("caisse"),
-        token_ttl_secs: 3600,
-    };
+    let config = caisse::Config { common: db.config("caisse"), token_ttl_secs: 3600 };
     let router = caisse::build(&config).await.expect("build");
     let pool = db.admin_pool().await;
     caisse::seed::seed(&pool).await.expect("seed");
-    App {
-        url: spawn(router).await,
-        http: Client::new(),
-        _db: db,
-    }
+    App { url: spawn(router).await, http: Client::new(), _db: db }
 }
 
 impl App {
@@ -43,10 +36,7 @@ impl App {
 }
 
 fn is_problem(res: &reqwest::Response) -> bool {
-    res.headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        == Some("application/problem+json")
+    res.headers().get("content-type").and_then(|v| v.to_str().ok()) == Some("application/problem+json")
 }
 
 #[tokio::test]
@@ -58,25 +48,11 @@ async fn login_returns_a_token_carrying_role_and_store() {
     assert_eq!(body["employe"]["role"], "caissier");
     assert_eq!(body["employe"]["magasin_id"], 1);
     let token = body["jeton"].as_str().unwrap();
-    let me: Value = app
-        .http
-        .get(format!("{}/api/auth/me", app.url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value =
+        app.http.get(format!("{}/api/auth/me", app.url)).bearer_auth(token).send().await.unwrap().json().await.unwrap();
     assert_eq!(me["login"], "caissier1");
     assert!(me.get("mot_de_passe_hash").is_none());
-    let verify = app
-        .http
-        .get(format!("{}/api/auth/verification", app.url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let verify = app.http.get(format!("{}/api/auth/verification", app.url)).bearer_auth(token).send().await.unwrap();
     assert_eq!(verify.status(), StatusCode::NO_CONTENT);
 }
 
@@ -95,21 +71,10 @@ async fn wrong_password_and_unknown_login_get_the_same_401() {
 #[tokio::test]
 async fn requests_without_a_valid_token_get_401() {
     let app = app().await;
-    let res = app
-        .http
-        .get(format!("{}/api/magasins", app.url))
-        .send()
-        .await
-        .unwrap();
+    let res = app.http.get(format!("{}/api/magasins", app.url)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(is_problem(&res));
-    let res = app
-        .http
-        .get(format!("{}/api/magasins", app.url))
-        .bearer_auth("abc.def.ghi")
-        .send()
-        .await
-        .unwrap();
+    let res = app.http.get(format!("{}/api/magasins", app.url)).bearer_auth("abc.def.ghi").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -189,32 +154,11 @@ async fn only_admins_create_and_update_magasins_with_versions() {
     assert_eq!(dup.status(), StatusCode::CONFLICT);
     let url = format!("{}/api/magasins/{}", app.url, m["id"]);
     let update = json!({"nom": "Caisse Sherbrooke-Nord", "type": "magasin"});
-    let ok = app
-        .http
-        .put(&url)
-        .header("authorization", &admin)
-        .header("if-match", &etag)
-        .json(&update)
-        .send()
-        .await;
+    let ok = app.http.put(&url).header("authorization", &admin).header("if-match", &etag).json(&update).send().await;
     assert_eq!(ok.unwrap().status(), StatusCode::OK);
-    let stale = app
-        .http
-        .put(&url)
-        .header("authorization", &admin)
-        .header("if-match", &etag)
-        .json(&update)
-        .send()
-        .await;
+    let stale = app.http.put(&url).header("authorization", &admin).header("if-match", &etag).json(&update).send().await;
     assert_eq!(stale.unwrap().status(), StatusCode::PRECONDITION_FAILED);
-    let missing = app
-        .http
-        .put(&url)
-        .header("authorization", &admin)
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
+    let missing = app.http.put(&url).header("authorization", &admin).json(&update).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::PRECONDITION_REQUIRED);
 }
 
@@ -224,19 +168,10 @@ async fn bad_magasin_input_is_a_4xx_problem_and_changes_nothing() {
     let admin = bearer(Role::Admin, None);
     let cases: Vec<(&str, StatusCode)> = vec![
         ("{\"nom\": ", StatusCode::BAD_REQUEST),
-        (
-            r#"{"nom": 12, "type": "magasin"}"#,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        (r#"{"nom": 12, "type": "magasin"}"#, StatusCode::UNPROCESSABLE_ENTITY),
         (r#"{"type": "magasin"}"#, StatusCode::UNPROCESSABLE_ENTITY),
-        (
-            r#"{"nom": "  ", "type": "magasin"}"#,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        (
-            r#"{"nom": "X", "type": "entrepot"}"#,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        (r#"{"nom": "  ", "type": "magasin"}"#, StatusCode::UNPROCESSABLE_ENTITY),
+        (r#"{"nom": "X", "type": "entrepot"}"#, StatusCode::UNPROCESSABLE_ENTITY),
         (
             r#"{"nom": "X'; DROP TABLE magasins; --", "type": "magasin", "inconnu": 1}"#,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -265,10 +200,7 @@ async fn bad_magasin_input_is_a_4xx_problem_and_changes_nothing() {
         .json()
         .await
         .unwrap();
-    assert_eq!(
-        count["magasins"].as_array().unwrap().len(),
-        caisse::seed::MAGASINS.len()
-    );
+    assert_eq!(count["magasins"].as_array().unwrap().len(), caisse::seed::MAGASINS.len());
 }
 
 #[tokio::test]
@@ -285,94 +217,40 @@ async fn staff_accounts_are_created_by_admins_and_can_log_in() {
         .unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = bad.json().await.unwrap();
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["champ"].as_str().unwrap())
-        .collect();
-    assert!(
-        fields.contains(&"mot_de_passe") && fields.contains(&"magasin_id"),
-        "{fields:?}"
-    );
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["champ"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"mot_de_passe") && fields.contains(&"magasin_id"), "{fields:?}");
     let ok = app
         .http
         .post(format!("{}/api/employes", app.url))
         .header("authorization", &admin)
-        .json(&json!({"login": "nouveau", "nom": "N", "role": "caissier", "magasin_id": 2, "mot_de_passe": "assez-long"}))
+        .json(
+            &json!({"login": "nouveau", "nom": "N", "role": "caissier", "magasin_id": 2, "mot_de_passe": "assez-long"}),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(ok.status(), StatusCode::CREATED);
-    assert_eq!(
-        app.login("nouveau", "assez-long").await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.login("nouveau", "assez-long").await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn health_metrics_and_openapi_are_served() {
     let app = app().await;
-    assert_eq!(
-        app.http
-            .get(format!("{}/health/live", app.url))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        app.http
-            .get(format!("{}/health/ready", app.url))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.http.get(format!("{}/health/live", app.url)).send().await.unwrap().status(), 200);
+    assert_eq!(app.http.get(format!("{}/health/ready", app.url)).send().await.unwrap().status(), 200);
     let _ = app
         .http
         .get(format!("{}/api/magasins/1", app.url))
         .header("authorization", bearer(Role::Admin, None))
         .send()
         .await;
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains(r#"route="/api/magasins/{id}""#),
-        "{metrics}"
-    );
-    let doc: Value = app
-        .http
-        .get(format!("{}/openapi.json", app.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let metrics = app.http.get(format!("{}/metrics", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"route="/api/magasins/{id}""#), "{metrics}");
+    let doc: Value = app.http.get(format!("{}/openapi.json", app.url)).send().await.unwrap().json().await.unwrap();
     assert!(doc["paths"]["/api/auth/login"].is_object());
-    let docs = app
-        .http
-        .get(format!("{}/docs/", app.url))
-        .send()
-        .await
-        .unwrap();
+    let docs = app.http.get(format!("{}/docs/", app.url)).send().await.unwrap();
     assert_eq!(docs.status(), 200);
-    let unknown = app
-        .http
-        .get(format!("{}/api/rien", app.url))
-        .send()
-        .await
-        .unwrap();
+    let unknown = app.http.get(format!("{}/api/rien", app.url)).send().await.unwrap();
     assert_eq!(unknown.status(), 404);
     assert!(is_problem(&unknown));
 }

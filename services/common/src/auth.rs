@@ -48,9 +48,7 @@ impl std::str::FromStr for Role {
             "gerant" => Ok(Role::Gerant),
             "logistique" => Ok(Role::Logistique),
             "admin" => Ok(Role::Admin),
-            other => Err(format!(
-                "rôle inconnu « {other} » (caissier, gerant, logistique, admin)"
-            )),
+            other => Err(format!("rôle inconnu « {other} » (caissier, gerant, logistique, admin)")),
         }
     }
 }
@@ -76,11 +74,7 @@ impl Claims {
         if roles.contains(&self.role) {
             Ok(())
         } else {
-            let allowed = roles
-                .iter()
-                .map(|r| r.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
+            let allowed = roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
             Err(ApiError::Forbidden(format!(
                 "Le rôle « {} » ne permet pas cette action (rôles autorisés : {allowed}).",
                 self.role.as_str()
@@ -130,17 +124,15 @@ impl TokenKeys {
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|d| d.claims)
-            .map_err(|e| {
-                use jsonwebtoken::errors::ErrorKind;
-                let why = match e.kind() {
-                    ErrorKind::ExpiredSignature => "jeton expiré : reconnectez-vous",
-                    ErrorKind::InvalidSignature => "signature du jeton invalide",
-                    _ => "jeton illisible",
-                };
-                ApiError::Unauthorized(format!("{why} (POST /api/auth/login)."))
-            })
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map(|d| d.claims).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            let why = match e.kind() {
+                ErrorKind::ExpiredSignature => "jeton expiré : reconnectez-vous",
+                ErrorKind::InvalidSignature => "signature du jeton invalide",
+                _ => "jeton illisible",
+            };
+            ApiError::Unauthorized(format!("{why} (POST /api/auth/login)."))
+        })
     }
 }
 
@@ -167,28 +159,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
             .extensions
             .get::<Arc<TokenKeys>>()
             .cloned()
-            .ok_or_else(|| {
-                ApiError::Internal(anyhow::anyhow!("TokenKeys absentes des extensions"))
-            })?;
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("TokenKeys absentes des extensions")))?;
         let header = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                ApiError::Unauthorized("En-tête Authorization: Bearer <jeton> manquant.".into())
-            })?;
+            .ok_or_else(|| ApiError::Unauthorized("En-tête Authorization: Bearer <jeton> manquant.".into()))?;
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
-            .ok_or_else(|| {
-                ApiError::Unauthorized("Schéma d'authentification attendu : Bearer.".into())
-            })?
+            .ok_or_else(|| ApiError::Unauthorized("Schéma d'authentification attendu : Bearer.".into()))?
             .trim();
         let claims = keys.verify(token)?;
-        Ok(Auth {
-            claims,
-            bearer: header.to_owned(),
-        })
+        Ok(Auth { claims, bearer: header.to_owned() })
     }
 }
 
@@ -198,14 +181,7 @@ mod tests {
 
     fn claims(role: Role, magasin_id: Option<i64>) -> Claims {
         let now = chrono::Utc::now().timestamp();
-        Claims {
-            sub: 1,
-            login: "x".into(),
-            role,
-            magasin_id,
-            iat: now,
-            exp: now + 60,
-        }
+        Claims { sub: 1, login: "x".into(), role, magasin_id, iat: now, exp: now + 60 }
     }
 
     #[test]
@@ -229,42 +205,21 @@ mod tests {
         let mut c = claims(Role::Admin, None);
         c.exp = chrono::Utc::now().timestamp() - 3600;
         let err = keys.verify(&keys.sign(&c).unwrap()).unwrap_err();
-        assert!(
-            err.body()["detail"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("expiré")
-        );
+        assert!(err.body()["detail"].as_str().unwrap_or_default().contains("expiré"));
     }
 
     #[test]
     fn store_staff_are_confined_to_their_magasin() {
         assert!(claims(Role::Caissier, Some(1)).require_magasin(1).is_ok());
-        assert_eq!(
-            claims(Role::Caissier, Some(1))
-                .require_magasin(2)
-                .unwrap_err()
-                .status(),
-            403
-        );
+        assert_eq!(claims(Role::Caissier, Some(1)).require_magasin(2).unwrap_err().status(), 403);
         assert!(claims(Role::Logistique, None).require_magasin(2).is_ok());
         assert!(claims(Role::Admin, None).require_magasin(5).is_ok());
     }
 
     #[test]
     fn roles_are_checked() {
-        assert_eq!(
-            claims(Role::Caissier, Some(1))
-                .require_role(&[Role::Admin])
-                .unwrap_err()
-                .status(),
-            403
-        );
-        assert!(
-            claims(Role::Admin, None)
-                .require_role(&[Role::Admin])
-                .is_ok()
-        );
+        assert_eq!(claims(Role::Caissier, Some(1)).require_role(&[Role::Admin]).unwrap_err().status(), 403);
+        assert!(claims(Role::Admin, None).require_role(&[Role::Admin]).is_ok());
         assert_eq!("gerant".parse::<Role>(), Ok(Role::Gerant));
         assert!("root".parse::<Role>().is_err());
     }

@@ -36,12 +36,8 @@ pub struct Redis {
 impl Redis {
     /// Connects, or keeps trying in the background when Redis is down at start.
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url)
-            .map_err(|e| anyhow::anyhow!("REDIS_URL={url:?} invalide : {e}"))?;
-        let me = Self {
-            conn: Arc::new(RwLock::new(None)),
-            prefix: prefix.to_owned(),
-        };
+        let client = redis::Client::open(url).map_err(|e| anyhow::anyhow!("REDIS_URL={url:?} invalide : {e}"))?;
+        let me = Self { conn: Arc::new(RwLock::new(None)), prefix: prefix.to_owned() };
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Duration::from_millis(500))
             .set_response_timeout(OP_TIMEOUT)
@@ -62,9 +58,7 @@ impl Redis {
                 tokio::spawn(async move {
                     loop {
                         tokio::time::sleep(Duration::from_secs(2)).await;
-                        if let Ok(c) =
-                            ConnectionManager::new_with_config(client.clone(), config.clone()).await
-                        {
+                        if let Ok(c) = ConnectionManager::new_with_config(client.clone(), config.clone()).await {
                             *slot.write().await = Some(c);
                             tracing::info!("Redis de nouveau joignable");
                             break;
@@ -90,11 +84,7 @@ impl Redis {
         let Some(mut c) = self.conn().await else {
             return false;
         };
-        matches!(
-            tokio::time::timeout(OP_TIMEOUT, redis::cmd("PING").query_async::<String>(&mut c))
-                .await,
-            Ok(Ok(_))
-        )
+        matches!(tokio::time::timeout(OP_TIMEOUT, redis::cmd("PING").query_async::<String>(&mut c)).await, Ok(Ok(_)))
     }
 }
 
@@ -108,11 +98,7 @@ pub struct Cache {
 
 impl Cache {
     pub fn new(redis: Redis, metrics: Metrics) -> Self {
-        Self {
-            redis,
-            metrics,
-            script: Arc::new(Script::new(GET_SCRIPT)),
-        }
+        Self { redis, metrics, script: Arc::new(Script::new(GET_SCRIPT)) }
     }
 
     pub fn redis(&self) -> &Redis {
@@ -124,13 +110,7 @@ impl Cache {
     }
 
     /// Returns the cached value of `key` in `ns`, or loads, stores and returns it.
-    pub async fn get_or_load<T, F, Fut>(
-        &self,
-        ns: &str,
-        key: &str,
-        ttl_secs: u64,
-        load: F,
-    ) -> Result<T, ApiError>
+    pub async fn get_or_load<T, F, Fut>(&self, ns: &str, key: &str, ttl_secs: u64, load: F) -> Result<T, ApiError>
     where
         T: Serialize + DeserializeOwned,
         F: FnOnce() -> Fut,
@@ -195,19 +175,13 @@ impl Cache {
         let label = ns.split(':').next().unwrap_or(ns);
         let Some(mut conn) = self.redis.conn().await else {
             self.metrics.cache_result(label, "error");
-            tracing::warn!(
-                ns,
-                "invalidation impossible : Redis injoignable (le TTL bornera la péremption)"
-            );
+            tracing::warn!(ns, "invalidation impossible : Redis injoignable (le TTL bornera la péremption)");
             return;
         };
         let incr = conn.incr::<_, _, i64>(self.gen_key(ns), 1);
         if !matches!(tokio::time::timeout(OP_TIMEOUT, incr).await, Ok(Ok(_))) {
             self.metrics.cache_result(label, "error");
-            tracing::warn!(
-                ns,
-                "invalidation impossible : Redis en erreur (le TTL bornera la péremption)"
-            );
+            tracing::warn!(ns, "invalidation impossible : Redis en erreur (le TTL bornera la péremption)");
         }
     }
 }
@@ -218,10 +192,6 @@ pub struct RawJson(pub String);
 
 impl axum::response::IntoResponse for RawJson {
     fn into_response(self) -> axum::response::Response {
-        (
-            [(axum::http::header::CONTENT_TYPE, "application/json")],
-            self.0,
-        )
-            .into_response()
+        ([(axum::http::header::CONTENT_TYPE, "application/json")], self.0).into_response()
     }
 }

@@ -22,14 +22,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(RequestId(
-            parts
-                .headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned(),
-        ))
+        Ok(RequestId(parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()))
     }
 }
 
@@ -73,8 +66,7 @@ impl ServiceClient {
         url: &str,
         ctx: CallCtx<'_>,
     ) -> Result<Result<T, Upstream>, ApiError> {
-        self.call(Method::GET, target, url, None::<&()>, None, ctx)
-            .await
+        self.call(Method::GET, target, url, None::<&()>, None, ctx).await
     }
 
     /// Sends a JSON write. Retried only when `idempotency_key` is given.
@@ -87,8 +79,7 @@ impl ServiceClient {
         idempotency_key: Option<&str>,
         ctx: CallCtx<'_>,
     ) -> Result<Result<T, Upstream>, ApiError> {
-        self.call(method, target, url, Some(body), idempotency_key, ctx)
-            .await
+        self.call(method, target, url, Some(body), idempotency_key, ctx).await
     }
 
     async fn call<B: Serialize, T: DeserializeOwned>(
@@ -124,9 +115,7 @@ impl ServiceClient {
                 Ok(res) if res.status().is_success() => {
                     self.metrics.upstream_result(target, "ok");
                     return res.json::<T>().await.map(Ok).map_err(|e| {
-                        ApiError::Internal(anyhow::anyhow!(
-                            "réponse illisible de {target} ({url}) : {e}"
-                        ))
+                        ApiError::Internal(anyhow::anyhow!("réponse illisible de {target} ({url}) : {e}"))
                     });
                 }
                 Ok(res) if res.status().is_client_error() => {
@@ -149,10 +138,6 @@ impl ServiceClient {
         }
         tracing::warn!(target, url, error = %last, "service dépendant indisponible");
         let detail = format!("Le service {target} ne répond pas ; réessayez dans un instant.");
-        Err(if maybe_delivered {
-            ApiError::Unavailable(detail)
-        } else {
-            ApiError::Unreachable(detail)
-        })
+        Err(if maybe_delivered { ApiError::Unavailable(detail) } else { ApiError::Unreachable(detail) })
     }
 }

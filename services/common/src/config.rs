@@ -20,10 +20,9 @@ where
     T::Err: Display,
 {
     match raw {
-        Some(raw) if !raw.trim().is_empty() => raw
-            .trim()
-            .parse()
-            .map_err(|e| anyhow::anyhow!("variable d'environnement {name}={raw:?} invalide : {e}")),
+        Some(raw) if !raw.trim().is_empty() => {
+            raw.trim().parse().map_err(|e| anyhow::anyhow!("variable d'environnement {name}={raw:?} invalide : {e}"))
+        }
         _ => Ok(default),
     }
 }
@@ -58,18 +57,14 @@ impl CommonConfig {
     pub fn from_env(service: &'static str, port: u16) -> anyhow::Result<Self> {
         let jwt_secret = env_string("JWT_SECRET", DEV_JWT_SECRET);
         if jwt_secret.len() < 32 {
-            anyhow::bail!(
-                "variable d'environnement JWT_SECRET trop courte : 32 caractères au moins"
-            );
+            anyhow::bail!("variable d'environnement JWT_SECRET trop courte : 32 caractères au moins");
         }
         Ok(Self {
             service,
             bind_addr: env_or("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], port)))?,
             database_url: env_string(
                 "DATABASE_URL",
-                &format!(
-                    "mysql://{service}:{service}-dev-password@127.0.0.1:3306/caisse_{service}"
-                ),
+                &format!("mysql://{service}:{service}-dev-password@127.0.0.1:3306/caisse_{service}"),
             ),
             redis_url: env_string("REDIS_URL", "redis://127.0.0.1:6379"),
             redis_prefix: env_string("REDIS_PREFIX", "caisse:"),
@@ -91,9 +86,7 @@ mod tests {
 
     #[test]
     fn malformed_value_names_the_variable() {
-        let err = parse_var::<u16>("BIND_PORT", Some("abc".into()), 1)
-            .unwrap_err()
-            .to_string();
+        let err = parse_var::<u16>("BIND_PORT", Some("abc".into()), 1).unwrap_err().to_string();
         assert!(err.contains("BIND_PORT"), "{err}");
     }
 

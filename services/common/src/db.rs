@@ -12,14 +12,9 @@ use sqlx::{
 use crate::metrics::Metrics;
 
 /// Connects to `url` and applies `migrator`.
-pub async fn connect(
-    url: &str,
-    max_connections: u32,
-    migrator: &Migrator,
-) -> anyhow::Result<MySqlPool> {
-    let options: MySqlConnectOptions = url
-        .parse()
-        .map_err(|e| anyhow::anyhow!("DATABASE_URL invalide ({}) : {e}", redact(url)))?;
+pub async fn connect(url: &str, max_connections: u32, migrator: &Migrator) -> anyhow::Result<MySqlPool> {
+    let options: MySqlConnectOptions =
+        url.parse().map_err(|e| anyhow::anyhow!("DATABASE_URL invalide ({}) : {e}", redact(url)))?;
     let options = options.charset("utf8mb4").timezone(Some("+00:00".into()));
     let pool = MySqlPoolOptions::new()
         .max_connections(max_connections)
@@ -28,11 +23,21 @@ pub async fn connect(
         .connect_with(options)
         .await
         .map_err(|e| anyhow::anyhow!("connexion MySQL impossible ({}) : {e}", redact(url)))?;
-    migrator
-        .run(&pool)
-        .await
-        .map_err(|e| anyhow::anyhow!("migrations en échec : {e}"))?;
+    migrate(&pool, migrator).await?;
     Ok(pool)
+}
+
+/// Applies migrations under a named lock, so replicas starting together on
+/// a fresh schema take turns. (sqlx's own lock asks MariaDB for an infinite
+/// wait with a negative timeout, which MariaDB does not honour.)
+async fn migrate(pool: &MySqlPool, migrator: &Migrator) -> anyhow::Result<()> {
+    const LOCK: &str = "CONCAT('caisse.migrations.', DATABASE())";
+    let mut conn = pool.acquire().await?;
+    let got: Option<i64> = sqlx::query_scalar(&format!("SELECT GET_LOCK({LOCK}, 60)")).fetch_one(&mut *conn).await?;
+    anyhow::ensure!(got == Some(1), "verrou de migration non obtenu en 60 s");
+    let result = migrator.run(&mut *conn).await;
+    let _ = sqlx::query(&format!("SELECT RELEASE_LOCK({LOCK})")).execute(&mut *conn).await;
+    result.map_err(|e| anyhow::anyhow!("migrations en échec : {e}"))
 }
 
 /// Hides the password of a connection URL.
@@ -51,21 +56,14 @@ pub fn redact(url: &str) -> String {
 pub fn record_pool(pool: &MySqlPool, metrics: &Metrics) {
     let size = i64::from(pool.size());
     let idle = i64::try_from(pool.num_idle()).unwrap_or(i64::MAX);
-    metrics.set_pool(
-        idle,
-        size - idle,
-        i64::from(pool.options().get_max_connections()),
-    );
+    metrics.set_pool(idle, size - idle, i64::from(pool.options().get_max_connections()));
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(
-            super::redact("mysql://u:secret@h:3306/db"),
-            "mysql://u:***@h:3306/db"
-        );
+        assert_eq!(super::redact("mysql://u:secret@h:3306/db"), "mysql://u:***@h:3306/db");
         assert_eq!(super::redact("mysql://h/db"), "mysql://h/db");
     }
 }

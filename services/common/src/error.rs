@@ -18,10 +18,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(champ: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            champ: champ.into(),
-            message: message.into(),
-        }
+        Self { champ: champ.into(), message: message.into() }
     }
 }
 
@@ -31,10 +28,7 @@ pub enum ApiError {
     #[error("requête invalide : {0}")]
     BadRequest(String),
     #[error("données invalides : {detail}")]
-    Validation {
-        detail: String,
-        errors: Vec<FieldError>,
-    },
+    Validation { detail: String, errors: Vec<FieldError> },
     #[error("non authentifié : {0}")]
     Unauthorized(String),
     #[error("interdit : {0}")]
@@ -42,10 +36,7 @@ pub enum ApiError {
     #[error("introuvable : {0}")]
     NotFound(String),
     #[error("conflit : {detail}")]
-    Conflict {
-        detail: String,
-        extra: Option<Value>,
-    },
+    Conflict { detail: String, extra: Option<Value> },
     #[error("précondition échouée : {0}")]
     PreconditionFailed(String),
     #[error("précondition requise : {0}")]
@@ -68,27 +59,17 @@ impl ApiError {
     /// A 422 with a single field error.
     pub fn field(champ: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        Self::Validation {
-            detail: format!("{champ} : {message}"),
-            errors: vec![FieldError::new(champ, message)],
-        }
+        Self::Validation { detail: format!("{champ} : {message}"), errors: vec![FieldError::new(champ, message)] }
     }
 
     /// A 422 listing several field errors.
     pub fn fields(errors: Vec<FieldError>) -> Self {
-        let detail = errors
-            .iter()
-            .map(|e| format!("{} : {}", e.champ, e.message))
-            .collect::<Vec<_>>()
-            .join(" ; ");
+        let detail = errors.iter().map(|e| format!("{} : {}", e.champ, e.message)).collect::<Vec<_>>().join(" ; ");
         Self::Validation { detail, errors }
     }
 
     pub fn conflict(detail: impl Into<String>) -> Self {
-        Self::Conflict {
-            detail: detail.into(),
-            extra: None,
-        }
+        Self::Conflict { detail: detail.into(), extra: None }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -119,9 +100,7 @@ impl ApiError {
             Self::PreconditionFailed(_) => ("version-perimee", "Version périmée"),
             Self::PreconditionRequired(_) => ("precondition-requise", "Précondition requise"),
             Self::PayloadTooLarge => ("corps-trop-volumineux", "Corps trop volumineux"),
-            Self::UnsupportedMediaType(_) => {
-                ("type-de-contenu", "Type de contenu non pris en charge")
-            }
+            Self::UnsupportedMediaType(_) => ("type-de-contenu", "Type de contenu non pris en charge"),
             Self::Unavailable(_) | Self::Unreachable(_) => ("indisponible", "Service indisponible"),
             Self::Internal(_) => ("erreur-interne", "Erreur interne"),
         }
@@ -156,15 +135,9 @@ impl ApiError {
         body.insert("detail".into(), Value::String(self.detail()));
         match self {
             Self::Validation { errors, .. } => {
-                body.insert(
-                    "errors".into(),
-                    serde_json::to_value(errors).unwrap_or_default(),
-                );
+                body.insert("errors".into(), serde_json::to_value(errors).unwrap_or_default());
             }
-            Self::Conflict {
-                extra: Some(Value::Object(extra)),
-                ..
-            } => {
+            Self::Conflict { extra: Some(Value::Object(extra)), .. } => {
                 for (k, v) in extra {
                     body.insert(k.clone(), v.clone());
                 }
@@ -182,13 +155,9 @@ impl IntoResponse for ApiError {
             tracing::error!(error = ?self, status = status.as_u16(), "requête en échec");
         }
         let mut res = (status, axum::Json(self.body())).into_response();
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         res
     }
@@ -210,17 +179,11 @@ impl From<sqlx::Error> for ApiError {
                 Self::Unavailable("Base de données momentanément indisponible, réessayez.".into())
             }
             sqlx::Error::Database(db) => {
-                let code = db
-                    .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
-                    .map(|e| e.number())
-                    .unwrap_or_default();
+                let code =
+                    db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>().map(|e| e.number()).unwrap_or_default();
                 match code {
-                    ER_DUP_KEY => {
-                        Self::conflict("Cette valeur existe déjà (contrainte d'unicité).")
-                    }
-                    ER_CONSTRAINT_FAILED => {
-                        Self::conflict(format!("Contrainte non respectée : {}", db.message()))
-                    }
+                    ER_DUP_KEY => Self::conflict("Cette valeur existe déjà (contrainte d'unicité)."),
+                    ER_CONSTRAINT_FAILED => Self::conflict(format!("Contrainte non respectée : {}", db.message())),
                     ER_NO_REFERENCED_ROW => Self::field("reference", "référence inconnue"),
                     ER_DATA_OUT_OF_RANGE => Self::field("valeur", "valeur hors limites"),
                     _ if db.code().as_deref() == Some(ER_DUP_ENTRY) && db.is_unique_violation() => {
@@ -267,10 +230,7 @@ mod tests {
 
     #[test]
     fn validation_lists_every_field() {
-        let err = ApiError::fields(vec![
-            FieldError::new("prix", "négatif"),
-            FieldError::new("nom", "vide"),
-        ]);
+        let err = ApiError::fields(vec![FieldError::new("prix", "négatif"), FieldError::new("nom", "vide")]);
         let body = err.body();
         assert_eq!(body["status"], 422);
         assert_eq!(body["errors"].as_array().map(Vec::len), Some(2));
@@ -279,10 +239,7 @@ mod tests {
 
     #[test]
     fn conflict_extra_members_are_merged() {
-        let err = ApiError::Conflict {
-            detail: "x".into(),
-            extra: Some(serde_json::json!({"manquants": [1]})),
-        };
+        let err = ApiError::Conflict { detail: "x".into(), extra: Some(serde_json::json!({"manquants": [1]})) };
         assert_eq!(err.body()["manquants"][0], 1);
     }
 }

@@ -27,8 +27,7 @@ where
             .and_then(|v| v.to_str().ok())
             .map(|ct| {
                 let ct = ct.to_ascii_lowercase();
-                ct.starts_with("application/json")
-                    || (ct.starts_with("application/") && ct.contains("+json"))
+                ct.starts_with("application/json") || (ct.starts_with("application/") && ct.contains("+json"))
             })
             .unwrap_or(false);
         if !is_json {
@@ -36,15 +35,13 @@ where
                 "Envoyez le corps en JSON avec l'en-tête Content-Type: application/json.".into(),
             ));
         }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| {
-                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge
-                } else {
-                    ApiError::BadRequest(format!("Corps illisible : {e}"))
-                }
-            })?;
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::BadRequest(format!("Corps illisible : {e}"))
+            }
+        })?;
         parse_json(&bytes).map(Json)
     }
 }
@@ -63,11 +60,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     Err(ApiError::BadRequest(format!("JSON mal formé : {inner}")))
                 }
                 _ => {
-                    let champ = if path == "." {
-                        "corps".to_owned()
-                    } else {
-                        path
-                    };
+                    let champ = if path == "." { "corps".to_owned() } else { path };
                     let message = strip_position(&inner.to_string());
                     Err(ApiError::fields(vec![FieldError::new(champ, message)]))
                 }
@@ -99,13 +92,7 @@ where
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(Query)
-            .map_err(|e| {
-                ApiError::BadRequest(format!(
-                    "Paramètre de requête invalide ({}) : {}",
-                    e.path(),
-                    e.inner()
-                ))
-            })
+            .map_err(|e| ApiError::BadRequest(format!("Paramètre de requête invalide ({}) : {}", e.path(), e.inner())))
     }
 }
 
@@ -156,12 +143,7 @@ mod tests {
     fn missing_field_is_a_422() {
         let err = parse_json::<Ligne>(br#"{"produit_id": 1}"#).unwrap_err();
         assert_eq!(err.status(), 422);
-        assert!(
-            err.body()["detail"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("quantite")
-        );
+        assert!(err.body()["detail"].as_str().unwrap_or_default().contains("quantite"));
     }
 }
 
@@ -205,10 +187,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
 impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for IdempotencyKey {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        _state: &S,
-    ) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
         Self::from_parts(parts)
     }
 }

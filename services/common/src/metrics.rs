@@ -11,8 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// All metrics of one service process.
@@ -41,21 +40,13 @@ impl Metrics {
         let registry = Registry::new_custom(None, None).unwrap_or_default();
         let service_label = |o: Opts| o.const_label("service", service);
         let requests = must(IntCounterVec::new(
-            service_label(Opts::new(
-                "http_requests_total",
-                "Requêtes HTTP traitées, par route et statut",
-            )),
+            service_label(Opts::new("http_requests_total", "Requêtes HTTP traitées, par route et statut")),
             &["method", "route", "status"],
         ));
         let duration = must(HistogramVec::new(
-            HistogramOpts::new(
-                "http_request_duration_seconds",
-                "Durée des requêtes HTTP, par route",
-            )
-            .const_label("service", service)
-            .buckets(vec![
-                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-            ]),
+            HistogramOpts::new("http_request_duration_seconds", "Durée des requêtes HTTP, par route")
+                .const_label("service", service)
+                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
             &["method", "route"],
         ));
         let in_flight = must(IntGauge::with_opts(service_label(Opts::new(
@@ -63,10 +54,7 @@ impl Metrics {
             "Requêtes HTTP en cours de traitement",
         ))));
         let db_pool = must(IntGaugeVec::new(
-            service_label(Opts::new(
-                "db_pool_connections",
-                "Connexions du pool MySQL, par état (idle, in_use, max)",
-            )),
+            service_label(Opts::new("db_pool_connections", "Connexions du pool MySQL, par état (idle, in_use, max)")),
             &["state"],
         ));
         let cache = must(IntCounterVec::new(
@@ -77,10 +65,7 @@ impl Metrics {
             &["cache", "result"],
         ));
         let upstream = must(IntCounterVec::new(
-            service_label(Opts::new(
-                "upstream_requests_total",
-                "Appels vers d'autres services, par cible et résultat",
-            )),
+            service_label(Opts::new("upstream_requests_total", "Appels vers d'autres services, par cible et résultat")),
             &["target", "result"],
         ));
         for c in [
@@ -93,16 +78,7 @@ impl Metrics {
         ] {
             must(registry.register(c));
         }
-        Self(Arc::new(Inner {
-            service,
-            registry,
-            requests,
-            duration,
-            in_flight,
-            db_pool,
-            cache,
-            upstream,
-        }))
+        Self(Arc::new(Inner { service, registry, requests, duration, in_flight, db_pool, cache, upstream }))
     }
 
     pub fn service(&self) -> &'static str {
@@ -117,10 +93,7 @@ impl Metrics {
 
     /// A counter vector labelled by `service` plus `labels`.
     pub fn counter_vec(&self, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
-        let c = must(IntCounterVec::new(
-            Opts::new(name, help).const_label("service", self.0.service),
-            labels,
-        ));
+        let c = must(IntCounterVec::new(Opts::new(name, help).const_label("service", self.0.service), labels));
         self.register(c)
     }
 
@@ -140,14 +113,8 @@ impl Metrics {
 
     /// Records one finished request.
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        self.0
-            .requests
-            .with_label_values(&[method, route, status_label(status)])
-            .inc();
-        self.0
-            .duration
-            .with_label_values(&[method, route])
-            .observe(seconds);
+        self.0.requests.with_label_values(&[method, route, status_label(status)]).inc();
+        self.0.duration.with_label_values(&[method, route]).observe(seconds);
     }
 
     /// The text exposition.
@@ -201,12 +168,7 @@ pub async fn track(State(metrics): State<Metrics>, req: Request, next: Next) -> 
     let start = Instant::now();
     let res = next.run(req).await;
     metrics.0.in_flight.dec();
-    metrics.observe(
-        &method,
-        &route,
-        res.status().as_u16(),
-        start.elapsed().as_secs_f64(),
-    );
+    metrics.observe(&method, &route, res.status().as_u16(), start.elapsed().as_secs_f64());
     res
 }
 
@@ -214,10 +176,7 @@ pub async fn track(State(metrics): State<Metrics>, req: Request, next: Next) -> 
 pub async fn render(State(metrics): State<Metrics>) -> impl IntoResponse {
     (
         StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-        )],
+        [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))],
         metrics.render(),
     )
 }
@@ -237,10 +196,7 @@ mod tests {
         assert!(text.contains(r#"service="test""#));
         for line in text.lines().filter(|l| l.starts_with("# TYPE")) {
             let name = line.split_whitespace().nth(2).unwrap_or_default();
-            assert!(
-                text.contains(&format!("# HELP {name} ")),
-                "{name} sans description"
-            );
+            assert!(text.contains(&format!("# HELP {name} ")), "{name} sans description");
         }
     }
 }

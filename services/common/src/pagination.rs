@@ -68,13 +68,7 @@ mod tests {
     fn limit_is_bounded() {
         assert!(Page::parse(Some(0), None).is_err());
         assert!(Page::parse(Some(101), None).is_err());
-        assert_eq!(
-            Page::parse(None, None).unwrap(),
-            Page {
-                limit: 50,
-                apres: 0
-            }
-        );
+        assert_eq!(Page::parse(None, None).unwrap(), Page { limit: 50, apres: 0 });
     }
 
     #[test]

@@ -5,11 +5,7 @@ use sqlx::{Connection, Executor, MySqlConnection};
 
 /// Identifiers are interpolated into DDL, so only a safe alphabet is allowed.
 fn check_ident(s: &str) -> anyhow::Result<()> {
-    if !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+    if !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         Ok(())
     } else {
         anyhow::bail!("identifiant MySQL refusé : {s:?}")
@@ -18,13 +14,7 @@ fn check_ident(s: &str) -> anyhow::Result<()> {
 
 /// Idempotently creates `schema` and `user`@`host` with `password`, granted
 /// all privileges on `schema` and nothing else.
-pub async fn provision(
-    admin_url: &str,
-    schema: &str,
-    user: &str,
-    password: &str,
-    host: &str,
-) -> anyhow::Result<()> {
+pub async fn provision(admin_url: &str, schema: &str, user: &str, password: &str, host: &str) -> anyhow::Result<()> {
     check_ident(schema)?;
     check_ident(user)?;
     if host != "%" {
@@ -37,9 +27,7 @@ pub async fn provision(
         .await
         .map_err(|e| anyhow::anyhow!("connexion administrateur MySQL impossible : {e}"))?;
     for stmt in [
-        format!(
-            "CREATE DATABASE IF NOT EXISTS `{schema}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-        ),
+        format!("CREATE DATABASE IF NOT EXISTS `{schema}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"),
         format!("CREATE USER IF NOT EXISTS '{user}'@'{host}' IDENTIFIED BY '{password}'"),
         format!("ALTER USER '{user}'@'{host}' IDENTIFIED BY '{password}'"),
         format!("GRANT ALL PRIVILEGES ON `{schema}`.* TO '{user}'@'{host}'"),
@@ -51,19 +39,12 @@ pub async fn provision(
 }
 
 /// Drops a schema and a user (test clean-up).
-pub async fn drop_schema_and_user(
-    admin_url: &str,
-    schema: &str,
-    user: &str,
-    host: &str,
-) -> anyhow::Result<()> {
+pub async fn drop_schema_and_user(admin_url: &str, schema: &str, user: &str, host: &str) -> anyhow::Result<()> {
     check_ident(schema)?;
     check_ident(user)?;
     let mut conn = MySqlConnection::connect(admin_url).await?;
-    conn.execute(format!("DROP DATABASE IF EXISTS `{schema}`").as_str())
-        .await?;
-    conn.execute(format!("DROP USER IF EXISTS '{user}'@'{host}'").as_str())
-        .await?;
+    conn.execute(format!("DROP DATABASE IF EXISTS `{schema}`").as_str()).await?;
+    conn.execute(format!("DROP USER IF EXISTS '{user}'@'{host}'").as_str()).await?;
     conn.close().await?;
     Ok(())
 }

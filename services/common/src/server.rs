@@ -47,18 +47,11 @@ pub struct Platform {
 
 impl Platform {
     /// Connects MySQL (and Redis when `uses_redis`), applying migrations.
-    pub async fn start(
-        cfg: &CommonConfig,
-        migrator: &Migrator,
-        uses_redis: bool,
-    ) -> anyhow::Result<Self> {
+    pub async fn start(cfg: &CommonConfig, migrator: &Migrator, uses_redis: bool) -> anyhow::Result<Self> {
         let metrics = Metrics::new(cfg.service);
         let pool = db::connect(&cfg.database_url, cfg.db_max_connections, migrator).await?;
         let cache = if uses_redis {
-            Some(Cache::new(
-                Redis::connect(&cfg.redis_url, &cfg.redis_prefix).await?,
-                metrics.clone(),
-            ))
+            Some(Cache::new(Redis::connect(&cfg.redis_url, &cfg.redis_prefix).await?, metrics.clone()))
         } else {
             None
         };
@@ -74,23 +67,14 @@ impl Platform {
 
     /// Wraps a service's API routes with the shared routes and layers.
     pub fn app(&self, api: Router, openapi: utoipa::openapi::OpenApi) -> Router {
-        let api = api.route_layer(middleware::from_fn_with_state(
-            self.metrics.clone(),
-            metrics::track,
-        ));
+        let api = api.route_layer(middleware::from_fn_with_state(self.metrics.clone(), metrics::track));
         let openapi = Arc::new(openapi);
         let ops = Router::new()
-            .route(
-                "/health/live",
-                get(|| async { axum::Json(serde_json::json!({"statut": "ok"})) }),
-            )
+            .route("/health/live", get(|| async { axum::Json(serde_json::json!({"statut": "ok"})) }))
             .route("/health/ready", get(ready))
             .route("/metrics", get(render_metrics))
             .with_state(self.clone())
-            .route(
-                "/openapi.json",
-                get(move || async move { axum::Json(openapi.as_ref().clone()) }),
-            );
+            .route("/openapi.json", get(move || async move { axum::Json(openapi.as_ref().clone()) }));
         let request_id = HeaderName::from_static("x-request-id");
         api.merge(ops)
             .fallback(not_found)
@@ -109,11 +93,7 @@ impl Platform {
 
 async fn ready(State(p): State<Platform>) -> Result<impl IntoResponse, ApiError> {
     let db_ok = matches!(
-        tokio::time::timeout(
-            Duration::from_secs(1),
-            sqlx::query("SELECT 1").execute(&p.pool)
-        )
-        .await,
+        tokio::time::timeout(Duration::from_secs(1), sqlx::query("SELECT 1").execute(&p.pool)).await,
         Ok(Ok(_))
     );
     let redis_ok = match &p.cache {
@@ -121,9 +101,7 @@ async fn ready(State(p): State<Platform>) -> Result<impl IntoResponse, ApiError>
         None => None,
     };
     if db_ok && redis_ok != Some(false) {
-        Ok(axum::Json(
-            serde_json::json!({"statut": "pret", "mysql": db_ok, "redis": redis_ok}),
-        ))
+        Ok(axum::Json(serde_json::json!({"statut": "pret", "mysql": db_ok, "redis": redis_ok})))
     } else {
         Err(ApiError::Unavailable(format!(
             "Dépendances injoignables : mysql={db_ok}, redis={}",
@@ -138,20 +116,12 @@ async fn render_metrics(State(p): State<Platform>) -> impl IntoResponse {
 }
 
 async fn not_found(req: Request) -> ApiError {
-    ApiError::NotFound(format!(
-        "Aucune ressource à l'adresse {} {}.",
-        req.method(),
-        req.uri().path()
-    ))
+    ApiError::NotFound(format!("Aucune ressource à l'adresse {} {}.", req.method(), req.uri().path()))
 }
 
 async fn method_not_allowed(req: Request) -> impl IntoResponse {
-    let mut res = ApiError::BadRequest(format!(
-        "Méthode {} non permise sur {}.",
-        req.method(),
-        req.uri().path()
-    ))
-    .into_response();
+    let mut res =
+        ApiError::BadRequest(format!("Méthode {} non permise sur {}.", req.method(), req.uri().path())).into_response();
     *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     res
 }
@@ -162,9 +132,7 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> 
 
 /// Serves `app` until SIGTERM or SIGINT, then drains in-flight requests.
 pub async fn serve(listener: TcpListener, app: Router) -> anyhow::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }
 
@@ -203,22 +171,12 @@ pub struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{
-            HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
-        };
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "jeton",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
-        openapi.security = Some(vec![SecurityRequirement::new(
-            "jeton",
-            Vec::<String>::new(),
-        )]);
+        openapi.security = Some(vec![SecurityRequirement::new("jeton", Vec::<String>::new())]);
     }
 }

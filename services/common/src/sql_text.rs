@@ -15,17 +15,12 @@ macro_rules! sql_text_enum {
             }
         }
         impl<'q> sqlx::Encode<'q, sqlx::MySql> for $t {
-            fn encode_by_ref(
-                &self,
-                buf: &mut Vec<u8>,
-            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+            fn encode_by_ref(&self, buf: &mut Vec<u8>) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
                 <&str as sqlx::Encode<sqlx::MySql>>::encode(self.as_str(), buf)
             }
         }
         impl<'r> sqlx::Decode<'r, sqlx::MySql> for $t {
-            fn decode(
-                value: sqlx::mysql::MySqlValueRef<'r>,
-            ) -> Result<Self, sqlx::error::BoxDynError> {
+            fn decode(value: sqlx::mysql::MySqlValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
                 let s = <&str as sqlx::Decode<sqlx::MySql>>::decode(value)?;
                 s.parse::<$t>().map_err(Into::into)
             }

@@ -48,14 +48,8 @@ impl TestDb {
         let password = format!("pw-{id}");
         provision::provision(&admin_url(), &schema, &user, &password, "%")
             .await
-            .unwrap_or_else(|e| {
-                panic!("provisionnement de test impossible (MariaDB démarrée ?) : {e}")
-            });
-        let host = admin_url()
-            .rsplit('@')
-            .next()
-            .unwrap_or("127.0.0.1:3306")
-            .to_owned();
+            .unwrap_or_else(|e| panic!("provisionnement de test impossible (MariaDB démarrée ?) : {e}"));
+        let host = admin_url().rsplit('@').next().unwrap_or("127.0.0.1:3306").to_owned();
         Self {
             url: format!("mysql://{user}:{password}@{host}/{schema}"),
             admin_schema_url: format!("{}/{schema}", admin_url().trim_end_matches('/')),
@@ -81,9 +75,7 @@ impl TestDb {
 
     /// An administrator pool on this schema, for assertions.
     pub async fn admin_pool(&self) -> sqlx::MySqlPool {
-        sqlx::MySqlPool::connect(&self.admin_schema_url)
-            .await
-            .unwrap_or_else(|e| panic!("pool admin : {e}"))
+        sqlx::MySqlPool::connect(&self.admin_schema_url).await.unwrap_or_else(|e| panic!("pool admin : {e}"))
     }
 }
 
@@ -92,16 +84,8 @@ impl Drop for TestDb {
         let (schema, user) = (self.schema.clone(), self.user.clone());
         // Drop runs inside a runtime; clean up from a thread with its own.
         let _ = std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                let _ = rt.block_on(provision::drop_schema_and_user(
-                    &admin_url(),
-                    &schema,
-                    &user,
-                    "%",
-                ));
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                let _ = rt.block_on(provision::drop_schema_and_user(&admin_url(), &schema, &user, "%"));
             }
         })
         .join();
@@ -110,12 +94,8 @@ impl Drop for TestDb {
 
 /// Serves `app` on 127.0.0.1:0 and returns its base URL.
 pub async fn spawn(app: Router) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("bind : {e}"));
-    let addr = listener
-        .local_addr()
-        .unwrap_or_else(|e| panic!("addr : {e}"));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind : {e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("addr : {e}"));
     tokio::spawn(async move { crate::server::serve(listener, app).await });
     format!("http://{addr}")
 }
@@ -128,13 +108,6 @@ pub fn bearer(role: Role, magasin_id: Option<i64>) -> String {
 pub fn bearer_for(sub: i64, role: Role, magasin_id: Option<i64>) -> String {
     let keys: Arc<TokenKeys> = TokenKeys::new(TEST_SECRET);
     let now = chrono::Utc::now().timestamp();
-    let claims = Claims {
-        sub,
-        login: format!("test-{}", role.as_str()),
-        role,
-        magasin_id,
-        iat: now,
-        exp: now + 3600,
-    };
+    let claims = Claims { sub, login: format!("test-{}", role.as_str()), role, magasin_id, iat: now, exp: now + 3600 };
     format!("Bearer {}", keys.sign(&claims).unwrap_or_default())
 }

@@ -36,28 +36,16 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         match parts.headers.get(header::IF_MATCH) {
             None => Ok(IfMatch(None)),
-            Some(v) => v
-                .to_str()
-                .ok()
-                .and_then(parse_etag)
-                .map(|v| IfMatch(Some(v)))
-                .ok_or_else(|| {
-                    ApiError::BadRequest(
-                        "En-tête If-Match illisible : attendu l'ETag de la ressource, ex. \"3\"."
-                            .into(),
-                    )
-                }),
+            Some(v) => v.to_str().ok().and_then(parse_etag).map(|v| IfMatch(Some(v))).ok_or_else(|| {
+                ApiError::BadRequest("En-tête If-Match illisible : attendu l'ETag de la ressource, ex. \"3\".".into())
+            }),
         }
     }
 }
 
 /// The `ETag` header for `version`.
 pub fn etag(version: i32) -> [(header::HeaderName, HeaderValue); 1] {
-    [(
-        header::ETAG,
-        HeaderValue::from_str(&format!("\"{version}\""))
-            .unwrap_or(HeaderValue::from_static("\"0\"")),
-    )]
+    [(header::ETAG, HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\"")))]
 }
 
 #[cfg(test)]

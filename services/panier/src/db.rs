@@ -27,29 +27,18 @@ pub async fn insert(pool: &MySqlPool, magasin_id: i64, caissier_id: i64) -> ApiR
 }
 
 pub async fn get(pool: &MySqlPool, id: i64) -> ApiResult<Option<Cart>> {
-    Ok(
-        sqlx::query_as(&format!("SELECT {COLS} FROM paniers WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?,
-    )
+    Ok(sqlx::query_as(&format!("SELECT {COLS} FROM paniers WHERE id = ?")).bind(id).fetch_optional(pool).await?)
 }
 
 /// Locks the cart row for a change.
 pub async fn lock(tx: &mut Transaction<'_, MySql>, id: i64) -> ApiResult<Option<Cart>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLS} FROM paniers WHERE id = ? FOR UPDATE"
-    ))
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?)
+    Ok(sqlx::query_as(&format!("SELECT {COLS} FROM paniers WHERE id = ? FOR UPDATE"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?)
 }
 
-pub async fn list_open(
-    pool: &MySqlPool,
-    caissier_id: i64,
-    magasin_id: i64,
-) -> ApiResult<Vec<Cart>> {
+pub async fn list_open(pool: &MySqlPool, caissier_id: i64, magasin_id: i64) -> ApiResult<Vec<Cart>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLS} FROM paniers WHERE caissier_id = ? AND magasin_id = ? AND statut = 'ouvert' ORDER BY id DESC LIMIT 20"
     ))
@@ -60,27 +49,22 @@ pub async fn list_open(
 }
 
 pub async fn lines(pool: &MySqlPool, id: i64) -> ApiResult<Vec<(i64, i32)>> {
-    Ok(sqlx::query_as("SELECT produit_id, quantite FROM panier_lignes WHERE panier_id = ? ORDER BY ajoute_le, produit_id")
-        .bind(id)
-        .fetch_all(pool)
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT produit_id, quantite FROM panier_lignes WHERE panier_id = ? ORDER BY ajoute_le, produit_id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?)
 }
 
 pub async fn count_lines(tx: &mut Transaction<'_, MySql>, id: i64) -> ApiResult<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM panier_lignes WHERE panier_id = ?")
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?,
-    )
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM panier_lignes WHERE panier_id = ?")
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?)
 }
 
-pub async fn set_line(
-    tx: &mut Transaction<'_, MySql>,
-    id: i64,
-    produit_id: i64,
-    quantite: i32,
-) -> ApiResult<()> {
+pub async fn set_line(tx: &mut Transaction<'_, MySql>, id: i64, produit_id: i64, quantite: i32) -> ApiResult<()> {
     sqlx::query(
         "INSERT INTO panier_lignes (panier_id, produit_id, quantite) VALUES (?, ?, ?) \
          ON DUPLICATE KEY UPDATE quantite = VALUES(quantite)",
@@ -93,11 +77,7 @@ pub async fn set_line(
     touch(tx, id).await
 }
 
-pub async fn remove_line(
-    tx: &mut Transaction<'_, MySql>,
-    id: i64,
-    produit_id: Option<i64>,
-) -> ApiResult<()> {
+pub async fn remove_line(tx: &mut Transaction<'_, MySql>, id: i64, produit_id: Option<i64>) -> ApiResult<()> {
     sqlx::query("DELETE FROM panier_lignes WHERE panier_id = ? AND (? IS NULL OR produit_id = ?)")
         .bind(id)
         .bind(produit_id)
@@ -108,20 +88,15 @@ pub async fn remove_line(
 }
 
 async fn touch(tx: &mut Transaction<'_, MySql>, id: i64) -> ApiResult<()> {
-    sqlx::query("UPDATE paniers SET version = version + 1 WHERE id = ?")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query("UPDATE paniers SET version = version + 1 WHERE id = ?").bind(id).execute(&mut **tx).await?;
     Ok(())
 }
 
 pub async fn close(tx: &mut Transaction<'_, MySql>, id: i64, vente_id: &str) -> ApiResult<()> {
-    sqlx::query(
-        "UPDATE paniers SET statut = 'ferme', vente_id = ?, version = version + 1 WHERE id = ?",
-    )
-    .bind(vente_id)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query("UPDATE paniers SET statut = 'ferme', vente_id = ?, version = version + 1 WHERE id = ?")
+        .bind(vente_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }

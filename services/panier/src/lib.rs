@@ -33,10 +33,7 @@ pub struct AppState {
 
 pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
     let platform = Platform::start(&config.common, &MIGRATOR, false).await?;
-    let state = AppState {
-        platform: platform.clone(),
-        config: std::sync::Arc::new(config.clone()),
-    };
+    let state = AppState { platform: platform.clone(), config: std::sync::Arc::new(config.clone()) };
     Ok(platform.app(routes::router(state), routes::ApiDoc::openapi()))
 }
 

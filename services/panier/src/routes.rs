@@ -41,14 +41,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/paniers", post(create_panier).get(list_paniers))
         .route("/api/paniers/{id}", get(get_panier))
-        .route(
-            "/api/paniers/{id}/lignes",
-            axum::routing::delete(empty_panier),
-        )
-        .route(
-            "/api/paniers/{id}/lignes/{produit_id}",
-            put(set_ligne).delete(remove_ligne),
-        )
+        .route("/api/paniers/{id}/lignes", axum::routing::delete(empty_panier))
+        .route("/api/paniers/{id}/lignes/{produit_id}", put(set_ligne).delete(remove_ligne))
         .route("/api/paniers/{id}/fermeture", post(close_panier))
         .with_state(state)
 }
@@ -122,9 +116,7 @@ struct ProduitList {
 }
 
 fn not_found(id: i64) -> ApiError {
-    ApiError::NotFound(format!(
-        "Le panier {id} n'existe pas ou n'est pas le vôtre."
-    ))
+    ApiError::NotFound(format!("Le panier {id} n'existe pas ou n'est pas le vôtre."))
 }
 
 /// A cart is visible to its cashier, the gérant of its store, and admins.
@@ -138,17 +130,11 @@ fn visible(auth: &Auth, cart: &db::Cart) -> bool {
 }
 
 async fn find(state: &AppState, auth: &Auth, id: i64) -> ApiResult<db::Cart> {
-    db::get(&state.platform.pool, id)
-        .await?
-        .filter(|c| visible(auth, c))
-        .ok_or_else(|| not_found(id))
+    db::get(&state.platform.pool, id).await?.filter(|c| visible(auth, c)).ok_or_else(|| not_found(id))
 }
 
 fn ctx<'a>(auth: &'a Auth, rid: &'a RequestId) -> CallCtx<'a> {
-    CallCtx {
-        bearer: &auth.bearer,
-        request_id: &rid.0,
-    }
+    CallCtx { bearer: &auth.bearer, request_id: &rid.0 }
 }
 
 /// Prices every line from the catalogue (one call for the whole cart).
@@ -156,24 +142,12 @@ async fn view(state: &AppState, auth: &Auth, rid: &RequestId, cart: db::Cart) ->
     let rows = db::lines(&state.platform.pool, cart.id).await?;
     let mut products = HashMap::new();
     if !rows.is_empty() {
-        let ids = rows
-            .iter()
-            .map(|(p, _)| p.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
+        let ids = rows.iter().map(|(p, _)| p.to_string()).collect::<Vec<_>>().join(",");
         let url = format!("{}/api/produits?ids={ids}", state.config.produit_url);
-        match state
-            .platform
-            .client
-            .get_json::<ProduitList>("produit", &url, ctx(auth, rid))
-            .await?
-        {
+        match state.platform.client.get_json::<ProduitList>("produit", &url, ctx(auth, rid)).await? {
             Ok(list) => products.extend(list.produits.into_iter().map(|p| (p.id, p))),
             Err(up) => {
-                return Err(ApiError::Unavailable(format!(
-                    "produit a répondu {} au panier {}",
-                    up.status, cart.id
-                )));
+                return Err(ApiError::Unavailable(format!("produit a répondu {} au panier {}", up.status, cart.id)));
             }
         }
     }
@@ -215,11 +189,8 @@ pub async fn create_panier(
 ) -> ApiResult<impl IntoResponse> {
     auth.require_role(&[Role::Caissier, Role::Gerant, Role::Admin])?;
     // The body is optional: an empty POST opens a cart at the caller's store.
-    let body: NouveauPanier = if body.iter().all(u8::is_ascii_whitespace) {
-        NouveauPanier::default()
-    } else {
-        parse_json(&body)?
-    };
+    let body: NouveauPanier =
+        if body.iter().all(u8::is_ascii_whitespace) { NouveauPanier::default() } else { parse_json(&body)? };
     let requested = body.magasin_id;
     let magasin_id = requested
         .or(auth.magasin_id)
@@ -229,15 +200,9 @@ pub async fn create_panier(
     }
     auth.require_magasin(magasin_id)?;
     let id = db::insert(&state.platform.pool, magasin_id, auth.sub).await?;
-    let cart = db::get(&state.platform.pool, id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
+    let cart = db::get(&state.platform.pool, id).await?.ok_or_else(|| not_found(id))?;
     let p = view(&state, &auth, &rid, cart).await?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/paniers/{id}"))],
-        axum::Json(p),
-    ))
+    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/paniers/{id}"))], axum::Json(p)))
 }
 
 /// The caller's open carts at their store, newest first (to resume after a reload).
@@ -269,32 +234,15 @@ pub async fn get_panier(
     Ok(axum::Json(view(&state, &auth, &rid, cart).await?))
 }
 
-async fn require_active_product(
-    state: &AppState,
-    auth: &Auth,
-    rid: &RequestId,
-    produit_id: i64,
-) -> ApiResult<()> {
+async fn require_active_product(state: &AppState, auth: &Auth, rid: &RequestId, produit_id: i64) -> ApiResult<()> {
     let url = format!("{}/api/produits/{produit_id}", state.config.produit_url);
-    match state
-        .platform
-        .client
-        .get_json::<ProduitRef>("produit", &url, ctx(auth, rid))
-        .await?
-    {
+    match state.platform.client.get_json::<ProduitRef>("produit", &url, ctx(auth, rid)).await? {
         Ok(p) if p.actif => Ok(()),
-        Ok(_) => Err(ApiError::field(
-            "produit_id",
-            format!("le produit {produit_id} n'est plus vendu"),
-        )),
-        Err(up) if up.status == StatusCode::NOT_FOUND => Err(ApiError::field(
-            "produit_id",
-            format!("le produit {produit_id} n'existe pas"),
-        )),
-        Err(up) => Err(ApiError::Unavailable(format!(
-            "produit a répondu {}",
-            up.status
-        ))),
+        Ok(_) => Err(ApiError::field("produit_id", format!("le produit {produit_id} n'est plus vendu"))),
+        Err(up) if up.status == StatusCode::NOT_FOUND => {
+            Err(ApiError::field("produit_id", format!("le produit {produit_id} n'existe pas")))
+        }
+        Err(up) => Err(ApiError::Unavailable(format!("produit a répondu {}", up.status))),
     }
 }
 
@@ -303,15 +251,10 @@ async fn edit<F>(state: &AppState, auth: &Auth, id: i64, change: F) -> ApiResult
 where
     F: for<'t> FnOnce(
         &'t mut sqlx::Transaction<'static, sqlx::MySql>,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = ApiResult<()>> + Send + 't>,
-    >,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ApiResult<()>> + Send + 't>>,
 {
     let mut tx = state.platform.pool.begin().await?;
-    let cart = db::lock(&mut tx, id)
-        .await?
-        .filter(|c| visible(auth, c))
-        .ok_or_else(|| not_found(id))?;
+    let cart = db::lock(&mut tx, id).await?.filter(|c| visible(auth, c)).ok_or_else(|| not_found(id))?;
     if cart.statut != "ouvert" {
         return Err(ApiError::conflict(format!(
             "Le panier {id} est fermé (vente {}).",
@@ -334,10 +277,7 @@ pub async fn set_ligne(
     Json(q): Json<Quantite>,
 ) -> ApiResult<axum::Json<Panier>> {
     if !(1..=MAX_QUANTITE).contains(&q.quantite) {
-        return Err(ApiError::field(
-            "quantite",
-            format!("entier entre 1 et {MAX_QUANTITE} (retirez la ligne pour 0)"),
-        ));
+        return Err(ApiError::field("quantite", format!("entier entre 1 et {MAX_QUANTITE} (retirez la ligne pour 0)")));
     }
     if produit_id <= 0 {
         return Err(ApiError::field("produit_id", "identifiant invalide"));
@@ -347,18 +287,14 @@ pub async fn set_ligne(
     let quantite = i32::try_from(q.quantite).unwrap_or(1);
     edit(&state, &auth, id, |tx| {
         Box::pin(async move {
-            let exists: Option<i32> = sqlx::query_scalar(
-                "SELECT quantite FROM panier_lignes WHERE panier_id = ? AND produit_id = ?",
-            )
-            .bind(id)
-            .bind(produit_id)
-            .fetch_optional(&mut **tx)
-            .await?;
+            let exists: Option<i32> =
+                sqlx::query_scalar("SELECT quantite FROM panier_lignes WHERE panier_id = ? AND produit_id = ?")
+                    .bind(id)
+                    .bind(produit_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
             if exists.is_none() && db::count_lines(tx, id).await? >= MAX_LIGNES {
-                return Err(ApiError::field(
-                    "produit_id",
-                    format!("un panier compte {MAX_LIGNES} produits au plus"),
-                ));
+                return Err(ApiError::field("produit_id", format!("un panier compte {MAX_LIGNES} produits au plus")));
             }
             db::set_line(tx, id, produit_id, quantite).await
         })
@@ -375,10 +311,7 @@ pub async fn remove_ligne(
     rid: RequestId,
     Path((id, produit_id)): Path<(i64, i64)>,
 ) -> ApiResult<axum::Json<Panier>> {
-    edit(&state, &auth, id, |tx| {
-        Box::pin(async move { db::remove_line(tx, id, Some(produit_id)).await })
-    })
-    .await?;
+    edit(&state, &auth, id, |tx| Box::pin(async move { db::remove_line(tx, id, Some(produit_id)).await })).await?;
     get_panier(State(state), auth, rid, Path(id)).await
 }
 
@@ -390,10 +323,7 @@ pub async fn empty_panier(
     rid: RequestId,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<Panier>> {
-    edit(&state, &auth, id, |tx| {
-        Box::pin(async move { db::remove_line(tx, id, None).await })
-    })
-    .await?;
+    edit(&state, &auth, id, |tx| Box::pin(async move { db::remove_line(tx, id, None).await })).await?;
     get_panier(State(state), auth, rid, Path(id)).await
 }
 
@@ -411,10 +341,7 @@ pub async fn close_panier(
         return Err(ApiError::field("vente_id", "identifiant de vente attendu"));
     }
     let mut tx = state.platform.pool.begin().await?;
-    let cart = db::lock(&mut tx, id)
-        .await?
-        .filter(|c| visible(&auth, c))
-        .ok_or_else(|| not_found(id))?;
+    let cart = db::lock(&mut tx, id).await?.filter(|c| visible(&auth, c)).ok_or_else(|| not_found(id))?;
     match (cart.statut.as_str(), cart.vente_id.as_deref()) {
         ("ferme", Some(v)) if v == f.vente_id => {}
         ("ferme", other) => {

@@ -18,26 +18,13 @@ struct App {
 
 async fn app() -> App {
     let produit_db = TestDb::new("produit").await;
-    let produit_cfg = produit::Config {
-        common: produit_db.config("produit"),
-        cache_ttl_secs: 60,
-    };
+    let produit_cfg = produit::Config { common: produit_db.config("produit"), cache_ttl_secs: 60 };
     let produit_url = spawn(produit::build(&produit_cfg).await.unwrap()).await;
-    produit::seed::seed(&produit_db.admin_pool().await)
-        .await
-        .unwrap();
+    produit::seed::seed(&produit_db.admin_pool().await).await.unwrap();
     let db = TestDb::new("panier").await;
-    let config = panier::Config {
-        common: db.config("panier"),
-        produit_url: produit_url.clone(),
-    };
+    let config = panier::Config { common: db.config("panier"), produit_url: produit_url.clone() };
     let url = spawn(panier::build(&config).await.unwrap()).await;
-    App {
-        url,
-        produit_url,
-        http: Client::new(),
-        _dbs: vec![produit_db, db],
-    }
+    App { url, produit_url, http: Client::new(), _dbs: vec![produit_db, db] }
 }
 
 /// Cashier 10 of store 1.
@@ -46,17 +33,9 @@ fn cashier() -> String {
 }
 
 impl App {
-    async fn send(
-        &self,
-        method: &str,
-        path: &str,
-        auth: &str,
-        body: Option<Value>,
-    ) -> reqwest::Response {
-        let mut req = self
-            .http
-            .request(method.parse().unwrap(), format!("{}{path}", self.url))
-            .header("authorization", auth);
+    async fn send(&self, method: &str, path: &str, auth: &str, body: Option<Value>) -> reqwest::Response {
+        let mut req =
+            self.http.request(method.parse().unwrap(), format!("{}{path}", self.url)).header("authorization", auth);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -64,9 +43,7 @@ impl App {
     }
 
     async fn new_cart(&self) -> i64 {
-        let res = self
-            .send("POST", "/api/paniers", &cashier(), Some(json!({})))
-            .await;
+        let res = self.send("POST", "/api/paniers", &cashier(), Some(json!({}))).await;
         assert_eq!(res.status(), StatusCode::CREATED);
         res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
     }
@@ -79,57 +56,25 @@ async fn a_cashier_builds_a_priced_cart_that_survives_a_reload() {
     let set = |p: i64, q: i64| {
         let (path, auth) = (format!("/api/paniers/{id}/lignes/{p}"), cashier());
         let app = &app;
-        async move {
-            app.send("PUT", &path, &auth, Some(json!({"quantite": q})))
-                .await
-        }
+        async move { app.send("PUT", &path, &auth, Some(json!({"quantite": q}))).await }
     };
     assert_eq!(set(1, 2).await.status(), StatusCode::OK);
     assert_eq!(set(3, 1).await.status(), StatusCode::OK);
     assert_eq!(set(1, 3).await.status(), StatusCode::OK);
-    let res = app
-        .send(
-            "DELETE",
-            &format!("/api/paniers/{id}/lignes/3"),
-            &cashier(),
-            None,
-        )
-        .await;
+    let res = app.send("DELETE", &format!("/api/paniers/{id}/lignes/3"), &cashier(), None).await;
     assert_eq!(res.status(), StatusCode::OK);
     // A reload reads the same cart by its id.
-    let cart: Value = app
-        .send("GET", &format!("/api/paniers/{id}"), &cashier(), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let cart: Value = app.send("GET", &format!("/api/paniers/{id}"), &cashier(), None).await.json().await.unwrap();
     assert_eq!(cart["lignes"].as_array().unwrap().len(), 1);
     assert_eq!(cart["lignes"][0]["quantite"], 3);
     let price: rust_decimal::Decimal = produit::seed::demo_price(1);
     assert_eq!(cart["lignes"][0]["prix_unitaire"], price.to_string());
-    assert_eq!(
-        cart["sous_total"],
-        (price * rust_decimal::Decimal::from(3)).to_string()
-    );
+    assert_eq!(cart["sous_total"], (price * rust_decimal::Decimal::from(3)).to_string());
     assert_eq!(cart["nombre_articles"], 3);
-    let open: Value = app
-        .send("GET", "/api/paniers", &cashier(), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let open: Value = app.send("GET", "/api/paniers", &cashier(), None).await.json().await.unwrap();
     assert_eq!(open["paniers"][0]["id"], id);
-    let emptied: Value = app
-        .send(
-            "DELETE",
-            &format!("/api/paniers/{id}/lignes"),
-            &cashier(),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let emptied: Value =
+        app.send("DELETE", &format!("/api/paniers/{id}/lignes"), &cashier(), None).await.json().await.unwrap();
     assert_eq!(emptied["sous_total"], "0");
 }
 
@@ -143,39 +88,16 @@ async fn another_cashier_or_store_cannot_see_the_cart() {
         bearer(Role::Gerant, Some(2)),
         bearer(Role::Logistique, None),
     ] {
-        let res = app
-            .send("GET", &format!("/api/paniers/{id}"), &auth, None)
-            .await;
+        let res = app.send("GET", &format!("/api/paniers/{id}"), &auth, None).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
-        let res = app
-            .send(
-                "PUT",
-                &format!("/api/paniers/{id}/lignes/1"),
-                &auth,
-                Some(json!({"quantite": 1})),
-            )
-            .await;
+        let res = app.send("PUT", &format!("/api/paniers/{id}/lignes/1"), &auth, Some(json!({"quantite": 1}))).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
     }
     assert_eq!(
-        app.send(
-            "GET",
-            &format!("/api/paniers/{id}"),
-            &bearer(Role::Gerant, Some(1)),
-            None
-        )
-        .await
-        .status(),
+        app.send("GET", &format!("/api/paniers/{id}"), &bearer(Role::Gerant, Some(1)), None).await.status(),
         StatusCode::OK
     );
-    let other_store = app
-        .send(
-            "POST",
-            "/api/paniers",
-            &cashier(),
-            Some(json!({"magasin_id": 2})),
-        )
-        .await;
+    let other_store = app.send("POST", "/api/paniers", &cashier(), Some(json!({"magasin_id": 2}))).await;
     assert_eq!(other_store.status(), StatusCode::FORBIDDEN);
 }
 
@@ -193,14 +115,7 @@ async fn bad_lines_are_refused_with_a_clear_422() {
         (999_999, json!({"quantite": 1})),
         (-1, json!({"quantite": 1})),
     ] {
-        let res = app
-            .send(
-                "PUT",
-                &format!("/api/paniers/{id}/lignes/{p}"),
-                &cashier(),
-                Some(body.clone()),
-            )
-            .await;
+        let res = app.send("PUT", &format!("/api/paniers/{id}/lignes/{p}"), &cashier(), Some(body.clone())).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{p} {body}");
         assert_eq!(res.headers()["content-type"], "application/problem+json");
     }
@@ -213,50 +128,22 @@ async fn bad_lines_are_refused_with_a_clear_422() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let res = app
-        .send(
-            "PUT",
-            &format!("/api/paniers/{id}/lignes/4"),
-            &cashier(),
-            Some(json!({"quantite": 1})),
-        )
-        .await;
+    let res = app.send("PUT", &format!("/api/paniers/{id}/lignes/4"), &cashier(), Some(json!({"quantite": 1}))).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let cart: Value = app
-        .send("GET", &format!("/api/paniers/{id}"), &cashier(), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let cart: Value = app.send("GET", &format!("/api/paniers/{id}"), &cashier(), None).await.json().await.unwrap();
     assert!(cart["lignes"].as_array().unwrap().is_empty());
-    assert_eq!(
-        app.send("GET", "/api/paniers/abc", &cashier(), None)
-            .await
-            .status(),
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!(app.send("GET", "/api/paniers/abc", &cashier(), None).await.status(), StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
 async fn a_closed_cart_is_frozen_and_closing_is_idempotent_per_sale() {
     let app = app().await;
     let id = app.new_cart().await;
-    app.send(
-        "PUT",
-        &format!("/api/paniers/{id}/lignes/2"),
-        &cashier(),
-        Some(json!({"quantite": 1})),
-    )
-    .await;
+    app.send("PUT", &format!("/api/paniers/{id}/lignes/2"), &cashier(), Some(json!({"quantite": 1}))).await;
     let vente = "6f1c1e0a-0000-4000-8000-000000000001";
     for _ in 0..2 {
         let res = app
-            .send(
-                "POST",
-                &format!("/api/paniers/{id}/fermeture"),
-                &cashier(),
-                Some(json!({"vente_id": vente})),
-            )
+            .send("POST", &format!("/api/paniers/{id}/fermeture"), &cashier(), Some(json!({"vente_id": vente})))
             .await;
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(res.json::<Value>().await.unwrap()["statut"], "ferme");
@@ -270,13 +157,6 @@ async fn a_closed_cart_is_frozen_and_closing_is_idempotent_per_sale() {
         )
         .await;
     assert_eq!(other.status(), StatusCode::CONFLICT);
-    let edit = app
-        .send(
-            "PUT",
-            &format!("/api/paniers/{id}/lignes/2"),
-            &cashier(),
-            Some(json!({"quantite": 5})),
-        )
-        .await;
+    let edit = app.send("PUT", &format!("/api/paniers/{id}/lignes/2"), &cashier(), Some(json!({"quantite": 5}))).await;
     assert_eq!(edit.status(), StatusCode::CONFLICT);
 }

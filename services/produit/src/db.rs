@@ -22,12 +22,7 @@ pub fn like_pattern(q: &str) -> String {
 }
 
 /// `q` matches a name substring, the exact id or the exact barcode.
-pub async fn search(
-    pool: &MySqlPool,
-    q: &str,
-    include_inactive: bool,
-    page: Page,
-) -> ApiResult<Vec<Produit>> {
+pub async fn search(pool: &MySqlPool, q: &str, include_inactive: bool, page: Page) -> ApiResult<Vec<Produit>> {
     let id: i64 = q.parse().unwrap_or(-1);
     let sql = format!(
         "SELECT {COLS} FROM produits WHERE id > ? AND (actif OR ?) \
@@ -56,24 +51,17 @@ pub async fn by_ids(pool: &MySqlPool, ids: &[i64]) -> ApiResult<Vec<Produit>> {
 }
 
 pub async fn get(pool: &MySqlPool, id: i64) -> ApiResult<Option<Produit>> {
-    Ok(
-        sqlx::query_as(&format!("SELECT {COLS} FROM produits WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?,
-    )
+    Ok(sqlx::query_as(&format!("SELECT {COLS} FROM produits WHERE id = ?")).bind(id).fetch_optional(pool).await?)
 }
 
 pub async fn insert(pool: &MySqlPool, p: &Checked) -> ApiResult<i64> {
-    let res = sqlx::query(
-        "INSERT INTO produits (nom, description, prix, code_barres) VALUES (?, ?, ?, ?)",
-    )
-    .bind(p.nom.as_deref().unwrap_or_default())
-    .bind(p.description.as_deref().unwrap_or_default())
-    .bind(p.prix.map(|p| p.value()).unwrap_or_default())
-    .bind(p.code_barres.as_ref().map(|c| c.as_str()))
-    .execute(pool)
-    .await?;
+    let res = sqlx::query("INSERT INTO produits (nom, description, prix, code_barres) VALUES (?, ?, ?, ?)")
+        .bind(p.nom.as_deref().unwrap_or_default())
+        .bind(p.description.as_deref().unwrap_or_default())
+        .bind(p.prix.map(|p| p.value()).unwrap_or_default())
+        .bind(p.code_barres.as_ref().map(|c| c.as_str()))
+        .execute(pool)
+        .await?;
     Ok(i64::try_from(res.last_insert_id()).unwrap_or_default())
 }
 

@@ -39,9 +39,8 @@ impl Prix {
 impl FromStr for Prix {
     type Err = String;
     fn from_str(raw: &str) -> Result<Self, String> {
-        let d = Decimal::from_str_exact(raw.trim()).map_err(|_| {
-            format!("« {raw} » n'est pas un montant : attendu par exemple \"12.50\"")
-        })?;
+        let d = Decimal::from_str_exact(raw.trim())
+            .map_err(|_| format!("« {raw} » n'est pas un montant : attendu par exemple \"12.50\""))?;
         if d.is_sign_negative() && !d.is_zero() {
             return Err("ne peut pas être négatif".into());
         }
@@ -69,12 +68,7 @@ impl CodeBarres {
 
 /// The GS1 check digit of `body` (all digits but the last).
 pub fn gs1_check_digit(body: &[u8]) -> u8 {
-    let sum: u32 = body
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, d)| u32::from(*d) * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
+    let sum: u32 = body.iter().rev().enumerate().map(|(i, d)| u32::from(*d) * if i % 2 == 0 { 3 } else { 1 }).sum();
     u8::try_from((10 - sum % 10) % 10).unwrap_or(0)
 }
 
@@ -88,10 +82,7 @@ impl FromStr for CodeBarres {
         let digits: Vec<u8> = raw.bytes().map(|b| b - b'0').collect();
         let (body, check) = digits.split_at(digits.len() - 1);
         if gs1_check_digit(body) != check[0] {
-            return Err(format!(
-                "chiffre de contrôle invalide (attendu {})",
-                gs1_check_digit(body)
-            ));
+            return Err(format!("chiffre de contrôle invalide (attendu {})", gs1_check_digit(body)));
         }
         Ok(CodeBarres(raw.to_owned()))
     }
@@ -117,10 +108,7 @@ pub fn check(
     if let Some(n) = nom {
         let n = n.trim();
         if n.is_empty() || n.chars().count() > 200 {
-            errors.push(FieldError::new(
-                "nom",
-                "obligatoire, 200 caractères au plus",
-            ));
+            errors.push(FieldError::new("nom", "obligatoire, 200 caractères au plus"));
         }
         out.nom = Some(n.to_owned());
     }
@@ -142,11 +130,7 @@ pub fn check(
             Err(e) => errors.push(FieldError::new("code_barres", e)),
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(ApiError::fields(errors))
-    }
+    if errors.is_empty() { Ok(out) } else { Err(ApiError::fields(errors)) }
 }
 
 #[cfg(test)]
@@ -157,10 +141,7 @@ mod tests {
     fn prices_are_exact_with_two_decimals() {
         assert_eq!("12.5".parse::<Prix>().unwrap().value().to_string(), "12.50");
         assert_eq!("0".parse::<Prix>().unwrap().value().to_string(), "0.00");
-        assert_eq!(
-            "12.500".parse::<Prix>().unwrap().value().to_string(),
-            "12.50"
-        );
+        assert_eq!("12.500".parse::<Prix>().unwrap().value().to_string(), "12.50");
         assert!("12.345".parse::<Prix>().is_err());
         assert!("-1".parse::<Prix>().is_err());
         assert!("1e3".parse::<Prix>().is_err());

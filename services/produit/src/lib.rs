@@ -35,10 +35,7 @@ pub struct AppState {
 
 pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
     let platform = Platform::start(&config.common, &MIGRATOR, true).await?;
-    let state = AppState {
-        platform: platform.clone(),
-        cache_ttl_secs: config.cache_ttl_secs,
-    };
+    let state = AppState { platform: platform.clone(), cache_ttl_secs: config.cache_ttl_secs };
     Ok(platform.app(routes::router(state), routes::ApiDoc::openapi()))
 }
 

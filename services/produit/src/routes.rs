@@ -38,12 +38,7 @@ pub struct ApiDoc;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/produits", get(list_produits).post(create_produit))
-        .route(
-            "/api/produits/{id}",
-            get(get_produit)
-                .patch(update_produit)
-                .delete(deactivate_produit),
-        )
+        .route("/api/produits/{id}", get(get_produit).patch(update_produit).delete(deactivate_produit))
         .with_state(state)
 }
 
@@ -109,13 +104,8 @@ pub async fn list_produits(
         Ok(ProduitList { produits, suivant })
     };
     match &state.platform.cache {
-        Some(c) => {
-            c.get_or_load_json(NS, &key, state.cache_ttl_secs, load)
-                .await
-        }
-        None => Ok(RawJson(
-            serde_json::to_string(&load().await?).map_err(|e| ApiError::Internal(e.into()))?,
-        )),
+        Some(c) => c.get_or_load_json(NS, &key, state.cache_ttl_secs, load).await,
+        None => Ok(RawJson(serde_json::to_string(&load().await?).map_err(|e| ApiError::Internal(e.into()))?)),
     }
 }
 
@@ -126,40 +116,21 @@ async fn by_ids(state: &AppState, raw: &str) -> ApiResult<RawJson> {
         match part.trim().parse::<i64>() {
             Ok(id) if id > 0 => ids.push(id),
             _ => {
-                return Err(ApiError::field(
-                    "ids",
-                    format!("« {part} » n'est pas un identifiant de produit"),
-                ));
+                return Err(ApiError::field("ids", format!("« {part} » n'est pas un identifiant de produit")));
             }
         }
     }
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() || ids.len() > 100 {
-        return Err(ApiError::field(
-            "ids",
-            "entre 1 et 100 identifiants séparés par des virgules",
-        ));
+        return Err(ApiError::field("ids", "entre 1 et 100 identifiants séparés par des virgules"));
     }
-    let key = format!(
-        "ids:{}",
-        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-    );
+    let key = format!("ids:{}", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
     let pool = state.platform.pool.clone();
-    let load = || async move {
-        Ok(ProduitList {
-            produits: db::by_ids(&pool, &ids).await?,
-            suivant: None,
-        })
-    };
+    let load = || async move { Ok(ProduitList { produits: db::by_ids(&pool, &ids).await?, suivant: None }) };
     match &state.platform.cache {
-        Some(c) => {
-            c.get_or_load_json(NS, &key, state.cache_ttl_secs, load)
-                .await
-        }
-        None => Ok(RawJson(
-            serde_json::to_string(&load().await?).map_err(|e| ApiError::Internal(e.into()))?,
-        )),
+        Some(c) => c.get_or_load_json(NS, &key, state.cache_ttl_secs, load).await,
+        None => Ok(RawJson(serde_json::to_string(&load().await?).map_err(|e| ApiError::Internal(e.into()))?)),
     }
 }
 
@@ -172,10 +143,7 @@ async fn find(state: &AppState, id: i64) -> ApiResult<Produit> {
     let pool = state.platform.pool.clone();
     let load = || async move { db::get(&pool, id).await };
     let found = match &state.platform.cache {
-        Some(c) => {
-            c.get_or_load(NS, &format!("id:{id}"), state.cache_ttl_secs, load)
-                .await?
-        }
+        Some(c) => c.get_or_load(NS, &format!("id:{id}"), state.cache_ttl_secs, load).await?,
         None => load().await?,
     };
     found.ok_or_else(|| ApiError::NotFound(format!("Le produit {id} n'existe pas.")))
@@ -194,9 +162,7 @@ pub async fn get_produit(
 
 fn barcode_conflict(e: ApiError) -> ApiError {
     match e {
-        ApiError::Conflict { .. } => {
-            ApiError::conflict("Ce code-barres est déjà attribué à un autre produit.")
-        }
+        ApiError::Conflict { .. } => ApiError::conflict("Ce code-barres est déjà attribué à un autre produit."),
         other => other,
     }
 }
@@ -216,24 +182,13 @@ pub async fn create_produit(
     Json(input): Json<NouveauProduit>,
 ) -> ApiResult<impl IntoResponse> {
     auth.require_role(&[Role::Admin])?;
-    let checked = domain::check(
-        Some(&input.nom),
-        Some(&input.description),
-        Some(&input.prix),
-        input.code_barres.as_deref(),
-    )?;
-    let id = db::insert(&state.platform.pool, &checked)
-        .await
-        .map_err(barcode_conflict)?;
+    let checked =
+        domain::check(Some(&input.nom), Some(&input.description), Some(&input.prix), input.code_barres.as_deref())?;
+    let id = db::insert(&state.platform.pool, &checked).await.map_err(barcode_conflict)?;
     invalidate(&state).await;
     let p = find(&state, id).await?;
     tracing::info!(produit = id, par = %auth.login, "produit créé");
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/produits/{id}"))],
-        etag(p.version),
-        axum::Json(p),
-    ))
+    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/produits/{id}"))], etag(p.version), axum::Json(p)))
 }
 
 /// Changes fields (admin). `If-Match` must carry the version read.
@@ -255,13 +210,9 @@ pub async fn update_produit(
         input.code_barres.as_deref(),
     )?;
     let pool = &state.platform.pool;
-    if !db::update(pool, id, version, &checked)
-        .await
-        .map_err(barcode_conflict)?
-    {
-        let current = db::get(pool, id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("Le produit {id} n'existe pas.")))?;
+    if !db::update(pool, id, version, &checked).await.map_err(barcode_conflict)? {
+        let current =
+            db::get(pool, id).await?.ok_or_else(|| ApiError::NotFound(format!("Le produit {id} n'existe pas.")))?;
         return Err(ApiError::PreconditionFailed(format!(
             "Le produit {id} a été modifié entre-temps (version {} au lieu de {version}) : relisez-le puis recommencez.",
             current.version
@@ -284,12 +235,8 @@ pub async fn deactivate_produit(
     auth.require_role(&[Role::Admin])?;
     let pool = &state.platform.pool;
     if !db::deactivate(pool, id, version).await? {
-        db::get(pool, id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("Le produit {id} n'existe pas.")))?;
-        return Err(ApiError::PreconditionFailed(format!(
-            "Le produit {id} a été modifié entre-temps."
-        )));
+        db::get(pool, id).await?.ok_or_else(|| ApiError::NotFound(format!("Le produit {id} n'existe pas.")))?;
+        return Err(ApiError::PreconditionFailed(format!("Le produit {id} a été modifié entre-temps.")));
     }
     invalidate(&state).await;
     let p = find(&state, id).await?;

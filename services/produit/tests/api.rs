@@ -22,22 +22,13 @@ async fn app_with(replicas: usize, redis_url: Option<&str>) -> App {
     if let Some(r) = redis_url {
         common.redis_url = r.into();
     }
-    let config = produit::Config {
-        common,
-        cache_ttl_secs: 60,
-    };
+    let config = produit::Config { common, cache_ttl_secs: 60 };
     let mut urls = vec![];
     for _ in 0..replicas {
         urls.push(spawn(produit::build(&config).await.expect("build")).await);
     }
-    produit::seed::seed(&db.admin_pool().await)
-        .await
-        .expect("seed");
-    App {
-        urls,
-        http: Client::new(),
-        db,
-    }
+    produit::seed::seed(&db.admin_pool().await).await.expect("seed");
+    App { urls, http: Client::new(), db }
 }
 
 async fn app() -> App {
@@ -60,13 +51,7 @@ impl App {
         res.json().await.expect("json")
     }
 
-    async fn patch(
-        &self,
-        id: i64,
-        etag: Option<&str>,
-        body: Value,
-        role: Role,
-    ) -> reqwest::Response {
+    async fn patch(&self, id: i64, etag: Option<&str>, body: Value, role: Role) -> reqwest::Response {
         let mut req = self
             .http
             .patch(format!("{}/api/produits/{id}", self.urls[0]))
@@ -80,12 +65,7 @@ impl App {
 }
 
 fn ids(list: &Value) -> Vec<i64> {
-    list["produits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_i64().unwrap())
-        .collect()
+    list["produits"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect()
 }
 
 #[tokio::test]
@@ -110,47 +90,20 @@ async fn search_matches_name_id_and_barcode() {
 #[tokio::test]
 async fn products_are_fetched_by_id_list_for_carts() {
     let app = app().await;
-    assert_eq!(
-        ids(&app.get_json(0, "/api/produits?ids=5,2,2,60").await),
-        vec![2, 5, 60]
-    );
-    for bad in [
-        "/api/produits?ids=1,x",
-        "/api/produits?ids=",
-        "/api/produits?ids=-3",
-    ] {
-        assert_eq!(
-            app.get(0, bad).await.status(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{bad}"
-        );
+    assert_eq!(ids(&app.get_json(0, "/api/produits?ids=5,2,2,60").await), vec![2, 5, 60]);
+    for bad in ["/api/produits?ids=1,x", "/api/produits?ids=", "/api/produits?ids=-3"] {
+        assert_eq!(app.get(0, bad).await.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }
-    let many = (1..=101)
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
-    assert_eq!(
-        app.get(0, &format!("/api/produits?ids={many}"))
-            .await
-            .status(),
-        StatusCode::UNPROCESSABLE_ENTITY
-    );
+    let many = (1..=101).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    assert_eq!(app.get(0, &format!("/api/produits?ids={many}")).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]
 async fn sql_looking_and_wildcard_queries_match_literally() {
     let app = app().await;
     // A literal % matches only the names that contain one.
-    assert_eq!(
-        ids(&app.get_json(0, "/api/produits?q=%25").await),
-        vec![3, 35]
-    );
-    for q in [
-        "%27%20OR%201%3D1%20--",
-        "_",
-        "%5C",
-        "1%3B%20DROP%20TABLE%20produits",
-    ] {
+    assert_eq!(ids(&app.get_json(0, "/api/produits?q=%25").await), vec![3, 35]);
+    for q in ["%27%20OR%201%3D1%20--", "_", "%5C", "1%3B%20DROP%20TABLE%20produits"] {
         let list = app.get_json(0, &format!("/api/produits?q={q}")).await;
         assert!(ids(&list).is_empty(), "{q}: {list}");
     }
@@ -163,34 +116,23 @@ async fn a_price_change_is_seen_at_once_by_every_replica() {
     let app = app_with(2, None).await;
     // Warm both replicas' view of the shared cache.
     for r in 0..2 {
-        assert_eq!(
-            app.get_json(r, "/api/produits/3").await["prix"],
-            produit::seed::demo_price(3).to_string()
-        );
+        assert_eq!(app.get_json(r, "/api/produits/3").await["prix"], produit::seed::demo_price(3).to_string());
         app.get_json(r, "/api/produits?q=lait").await;
     }
     let res = app.get(0, "/api/produits/3").await;
     let etag = res.headers()["etag"].to_str().unwrap().to_owned();
-    let res = app
-        .patch(3, Some(&etag), json!({"prix": "4.29"}), Role::Admin)
-        .await;
+    let res = app.patch(3, Some(&etag), json!({"prix": "4.29"}), Role::Admin).await;
     assert_eq!(res.status(), StatusCode::OK);
     for r in 0..2 {
         assert_eq!(app.get_json(r, "/api/produits/3").await["prix"], "4.29");
-        assert_eq!(
-            app.get_json(r, "/api/produits?q=lait").await["produits"][0]["prix"],
-            "4.29"
-        );
+        assert_eq!(app.get_json(r, "/api/produits?q=lait").await["produits"][0]["prix"], "4.29");
     }
 }
 
 #[tokio::test]
 async fn two_admins_with_the_same_version_one_wins_one_gets_412() {
     let app = app().await;
-    let etag = app.get(0, "/api/produits/5").await.headers()["etag"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let etag = app.get(0, "/api/produits/5").await.headers()["etag"].to_str().unwrap().to_owned();
     let (a, b) = tokio::join!(
         app.patch(5, Some(&etag), json!({"prix": "5.00"}), Role::Admin),
         app.patch(5, Some(&etag), json!({"prix": "6.00"}), Role::Admin),
@@ -200,23 +142,16 @@ async fn two_admins_with_the_same_version_one_wins_one_gets_412() {
     assert_eq!(statuses, vec![200, 412]);
     let p = app.get_json(0, "/api/produits/5").await;
     assert_eq!(p["version"], 2);
-    let missing = app
-        .patch(5, None, json!({"prix": "7.00"}), Role::Admin)
-        .await;
+    let missing = app.patch(5, None, json!({"prix": "7.00"}), Role::Admin).await;
     assert_eq!(missing.status(), StatusCode::PRECONDITION_REQUIRED);
 }
 
 #[tokio::test]
 async fn cashiers_cannot_edit_prices() {
     let app = app().await;
-    let res = app
-        .patch(1, Some("\"1\""), json!({"prix": "0.01"}), Role::Caissier)
-        .await;
+    let res = app.patch(1, Some("\"1\""), json!({"prix": "0.01"}), Role::Caissier).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
-        app.get_json(0, "/api/produits/1").await["prix"],
-        produit::seed::demo_price(1).to_string()
-    );
+    assert_eq!(app.get_json(0, "/api/produits/1").await["prix"], produit::seed::demo_price(1).to_string());
 }
 
 #[tokio::test]
@@ -232,12 +167,7 @@ async fn deactivated_products_stay_readable_but_leave_search() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(app.get_json(0, "/api/produits/2").await["actif"], false);
     assert!(ids(&app.get_json(0, "/api/produits?q=croissant").await).is_empty());
-    assert_eq!(
-        ids(&app
-            .get_json(0, "/api/produits?q=croissant&inclure_inactifs=true")
-            .await),
-        vec![2]
-    );
+    assert_eq!(ids(&app.get_json(0, "/api/produits?q=croissant&inclure_inactifs=true").await), vec![2]);
 }
 
 #[tokio::test]
@@ -253,17 +183,8 @@ async fn bad_product_input_is_a_4xx_problem_and_changes_nothing() {
         (r#"{"nom": "x", "prix": "1.999"}"#.into(), 422),
         (r#"{"nom": "x", "prix": "1e9"}"#.into(), 422),
         (r#"{"nom": "", "prix": "1.00"}"#.into(), 422),
-        (
-            r#"{"nom": "x", "prix": "1.00", "code_barres": "4006381333932"}"#.into(),
-            422,
-        ),
-        (
-            format!(
-                r#"{{"nom": "x", "prix": "1.00", "code_barres": "{}"}}"#,
-                produit::seed::demo_barcode(1)
-            ),
-            409,
-        ),
+        (r#"{"nom": "x", "prix": "1.00", "code_barres": "4006381333932"}"#.into(), 422),
+        (format!(r#"{{"nom": "x", "prix": "1.00", "code_barres": "{}"}}"#, produit::seed::demo_barcode(1)), 409),
         (r#"[1, 2]"#.into(), 422),
         (big, 413),
     ];
@@ -277,12 +198,7 @@ async fn bad_product_input_is_a_4xx_problem_and_changes_nothing() {
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            res.status().as_u16(),
-            expected,
-            "{}",
-            &body[..body.len().min(80)]
-        );
+        assert_eq!(res.status().as_u16(), expected, "{}", &body[..body.len().min(80)]);
         assert_eq!(res.headers()["content-type"], "application/problem+json");
     }
     let not_json = app
@@ -294,19 +210,12 @@ async fn bad_product_input_is_a_4xx_problem_and_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(not_json.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    for path in [
-        "/api/produits/999999",
-        "/api/produits/abc",
-        "/api/produits?limit=0",
-        "/api/produits?limit=x",
-    ] {
+    for path in ["/api/produits/999999", "/api/produits/abc", "/api/produits?limit=0", "/api/produits?limit=x"] {
         let res = app.get(0, path).await;
         assert!(res.status().is_client_error(), "{path}: {}", res.status());
     }
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM produits")
-        .fetch_one(&app.db.admin_pool().await)
-        .await
-        .unwrap();
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM produits").fetch_one(&app.db.admin_pool().await).await.unwrap();
     assert_eq!(count, 60);
 }
 
@@ -314,30 +223,12 @@ async fn bad_product_input_is_a_4xx_problem_and_changes_nothing() {
 async fn redis_down_serves_from_mysql_and_counts_errors() {
     // Port 1 on loopback: nothing listens, connections are refused at once.
     let app = app_with(1, Some("redis://127.0.0.1:1")).await;
-    assert_eq!(
-        ids(&app.get_json(0, "/api/produits?q=croissant").await),
-        vec![2]
-    );
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.urls[0]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert_eq!(ids(&app.get_json(0, "/api/produits?q=croissant").await), vec![2]);
+    let metrics = app.http.get(format!("{}/metrics", app.urls[0])).send().await.unwrap().text().await.unwrap();
     assert!(
-        metrics
-            .lines()
-            .any(|l| l.starts_with("cache_operations_total") && l.contains(r#"result="error""#)),
+        metrics.lines().any(|l| l.starts_with("cache_operations_total") && l.contains(r#"result="error""#)),
         "{metrics}"
     );
-    let ready = app
-        .http
-        .get(format!("{}/health/ready", app.urls[0]))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.http.get(format!("{}/health/ready", app.urls[0])).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
 }

@@ -5,50 +5,26 @@ use sqlx::MySqlPool;
 
 use crate::domain::{Mouvement, Stock};
 
-const STOCK_COLS: &str =
-    "magasin_id, produit_id, quantite, seuil_alerte, seuil_surstock, modifie_le";
+const STOCK_COLS: &str = "magasin_id, produit_id, quantite, seuil_alerte, seuil_surstock, modifie_le";
 
-pub async fn list_for_magasin(
-    pool: &MySqlPool,
-    magasin_id: i64,
-    page: Page,
-) -> ApiResult<Vec<Stock>> {
-    let sql = format!(
-        "SELECT {STOCK_COLS} FROM stocks WHERE magasin_id = ? AND produit_id > ? ORDER BY produit_id LIMIT ?"
-    );
-    Ok(sqlx::query_as(&sql)
-        .bind(magasin_id)
-        .bind(page.apres)
-        .bind(page.fetch())
-        .fetch_all(pool)
-        .await?)
+pub async fn list_for_magasin(pool: &MySqlPool, magasin_id: i64, page: Page) -> ApiResult<Vec<Stock>> {
+    let sql =
+        format!("SELECT {STOCK_COLS} FROM stocks WHERE magasin_id = ? AND produit_id > ? ORDER BY produit_id LIMIT ?");
+    Ok(sqlx::query_as(&sql).bind(magasin_id).bind(page.apres).bind(page.fetch()).fetch_all(pool).await?)
 }
 
 pub async fn get(pool: &MySqlPool, magasin_id: i64, produit_id: i64) -> ApiResult<Option<Stock>> {
     let sql = format!("SELECT {STOCK_COLS} FROM stocks WHERE magasin_id = ? AND produit_id = ?");
-    Ok(sqlx::query_as(&sql)
-        .bind(magasin_id)
-        .bind(produit_id)
-        .fetch_optional(pool)
-        .await?)
+    Ok(sqlx::query_as(&sql).bind(magasin_id).bind(produit_id).fetch_optional(pool).await?)
 }
 
 /// Entries out of stock, at or below their alert threshold, or overstocked.
-pub async fn alerts(
-    pool: &MySqlPool,
-    magasin_id: Option<i64>,
-    limit: i64,
-) -> ApiResult<Vec<Stock>> {
+pub async fn alerts(pool: &MySqlPool, magasin_id: Option<i64>, limit: i64) -> ApiResult<Vec<Stock>> {
     let sql = format!(
         "SELECT {STOCK_COLS} FROM stocks WHERE (? IS NULL OR magasin_id = ?) \
          AND (quantite <= seuil_alerte OR quantite > seuil_surstock) ORDER BY magasin_id, produit_id LIMIT ?"
     );
-    Ok(sqlx::query_as(&sql)
-        .bind(magasin_id)
-        .bind(magasin_id)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?)
+    Ok(sqlx::query_as(&sql).bind(magasin_id).bind(magasin_id).bind(limit).fetch_all(pool).await?)
 }
 
 pub async fn set_thresholds(
@@ -78,11 +54,7 @@ pub struct LedgerFilter {
     pub reference: Option<String>,
 }
 
-pub async fn movements(
-    pool: &MySqlPool,
-    f: &LedgerFilter,
-    page: Page,
-) -> ApiResult<Vec<Mouvement>> {
+pub async fn movements(pool: &MySqlPool, f: &LedgerFilter, page: Page) -> ApiResult<Vec<Mouvement>> {
     Ok(sqlx::query_as(
         "SELECT id, magasin_id, produit_id, delta, quantite_apres, type, reference, motif, auteur, cree_le \
          FROM mouvements WHERE id > ? AND (? IS NULL OR magasin_id = ?) AND (? IS NULL OR produit_id = ?) \

@@ -74,17 +74,11 @@ pub struct Ligne {
 pub fn check_lines(lignes: &[Ligne]) -> Result<Vec<Ligne>, ApiError> {
     let mut errors = vec![];
     if lignes.is_empty() || lignes.len() > MAX_LINES {
-        errors.push(FieldError::new(
-            "lignes",
-            format!("entre 1 et {MAX_LINES} lignes"),
-        ));
+        errors.push(FieldError::new("lignes", format!("entre 1 et {MAX_LINES} lignes")));
     }
     for (i, l) in lignes.iter().enumerate() {
         if l.produit_id <= 0 {
-            errors.push(FieldError::new(
-                format!("lignes[{i}].produit_id"),
-                "identifiant de produit invalide",
-            ));
+            errors.push(FieldError::new(format!("lignes[{i}].produit_id"), "identifiant de produit invalide"));
         }
         if !(1..=MAX_LINE_QUANTITY).contains(&l.quantite) {
             errors.push(FieldError::new(
@@ -95,20 +89,10 @@ pub fn check_lines(lignes: &[Ligne]) -> Result<Vec<Ligne>, ApiError> {
     }
     let mut sorted = lignes.to_vec();
     sorted.sort_by_key(|l| l.produit_id);
-    if sorted
-        .windows(2)
-        .any(|w| w[0].produit_id == w[1].produit_id)
-    {
-        errors.push(FieldError::new(
-            "lignes",
-            "un produit ne peut figurer qu'une fois",
-        ));
+    if sorted.windows(2).any(|w| w[0].produit_id == w[1].produit_id) {
+        errors.push(FieldError::new("lignes", "un produit ne peut figurer qu'une fois"));
     }
-    if errors.is_empty() {
-        Ok(sorted)
-    } else {
-        Err(ApiError::fields(errors))
-    }
+    if errors.is_empty() { Ok(sorted) } else { Err(ApiError::fields(errors)) }
 }
 
 #[cfg(test)]
@@ -125,10 +109,7 @@ mod tests {
 
     #[test]
     fn zero_negative_huge_and_duplicate_lines_are_rejected() {
-        let l = |p, q| Ligne {
-            produit_id: p,
-            quantite: q,
-        };
+        let l = |p, q| Ligne { produit_id: p, quantite: q };
         assert!(check_lines(&[]).is_err());
         assert!(check_lines(&[l(1, 0)]).is_err());
         assert!(check_lines(&[l(1, -3)]).is_err());

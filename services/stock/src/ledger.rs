@@ -29,10 +29,7 @@ pub struct Short {
 /// Applies `m`. A decrement succeeds only if the quantity covers it (a
 /// conditional update: it can never go below zero, whatever runs alongside);
 /// otherwise returns the shortage and changes nothing.
-pub async fn apply(
-    tx: &mut Transaction<'_, MySql>,
-    m: Move<'_>,
-) -> Result<Result<i32, Short>, TxError> {
+pub async fn apply(tx: &mut Transaction<'_, MySql>, m: Move<'_>) -> Result<Result<i32, Short>, TxError> {
     let delta = i32::try_from(m.delta).map_err(|_| ApiError::field("quantite", "hors limites"))?;
     if delta < 0 {
         let res = sqlx::query(
@@ -46,13 +43,12 @@ pub async fn apply(
         .execute(&mut **tx)
         .await?;
         if res.rows_affected() == 0 {
-            let disponible: Option<i32> = sqlx::query_scalar(
-                "SELECT quantite FROM stocks WHERE magasin_id = ? AND produit_id = ? FOR UPDATE",
-            )
-            .bind(m.magasin_id)
-            .bind(m.produit_id)
-            .fetch_optional(&mut **tx)
-            .await?;
+            let disponible: Option<i32> =
+                sqlx::query_scalar("SELECT quantite FROM stocks WHERE magasin_id = ? AND produit_id = ? FOR UPDATE")
+                    .bind(m.magasin_id)
+                    .bind(m.produit_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
             return Ok(Err(Short {
                 produit_id: m.produit_id,
                 demande: -m.delta,
@@ -70,12 +66,11 @@ pub async fn apply(
         .execute(&mut **tx)
         .await?;
     }
-    let after: i32 =
-        sqlx::query_scalar("SELECT quantite FROM stocks WHERE magasin_id = ? AND produit_id = ?")
-            .bind(m.magasin_id)
-            .bind(m.produit_id)
-            .fetch_one(&mut **tx)
-            .await?;
+    let after: i32 = sqlx::query_scalar("SELECT quantite FROM stocks WHERE magasin_id = ? AND produit_id = ?")
+        .bind(m.magasin_id)
+        .bind(m.produit_id)
+        .fetch_one(&mut **tx)
+        .await?;
     sqlx::query(
         "INSERT INTO mouvements (magasin_id, produit_id, delta, quantite_apres, type, reference, motif, auteur) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -54,12 +54,8 @@ pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
         "Réservations de vente, par résultat (ok, insuffisant, rejoue)",
         &["result"],
     );
-    let state = AppState {
-        platform: platform.clone(),
-        config: std::sync::Arc::new(config.clone()),
-        transfers,
-        reservations,
-    };
+    let state =
+        AppState { platform: platform.clone(), config: std::sync::Arc::new(config.clone()), transfers, reservations };
     Ok(platform.app(routes::router(state), routes::ApiDoc::openapi()))
 }
 

@@ -12,11 +12,7 @@ pub const MAGASINS: std::ops::RangeInclusive<i64> = 1..=5;
 pub const PRODUITS: std::ops::RangeInclusive<i64> = 1..=60;
 
 pub fn demo_quantity(magasin_id: i64, produit_id: i64) -> i64 {
-    if magasin_id == LOGISTIQUE {
-        1_000
-    } else {
-        (magasin_id * 7 + produit_id * 13) % 60 + 1
-    }
+    if magasin_id == LOGISTIQUE { 1_000 } else { (magasin_id * 7 + produit_id * 13) % 60 + 1 }
 }
 
 pub async fn run(config: &Config) -> anyhow::Result<()> {

@@ -20,59 +20,28 @@ struct App {
 
 async fn app() -> App {
     let caisse_db = TestDb::new("caisse").await;
-    let caisse_cfg = caisse::Config {
-        common: caisse_db.config("caisse"),
-        token_ttl_secs: 3600,
-    };
+    let caisse_cfg = caisse::Config { common: caisse_db.config("caisse"), token_ttl_secs: 3600 };
     let caisse_url = spawn(caisse::build(&caisse_cfg).await.expect("caisse")).await;
-    caisse::seed::seed(&caisse_db.admin_pool().await)
-        .await
-        .expect("seed caisse");
+    caisse::seed::seed(&caisse_db.admin_pool().await).await.expect("seed caisse");
     let produit_db = TestDb::new("produit").await;
-    let produit_cfg = produit::Config {
-        common: produit_db.config("produit"),
-        cache_ttl_secs: 60,
-    };
+    let produit_cfg = produit::Config { common: produit_db.config("produit"), cache_ttl_secs: 60 };
     let produit_url = spawn(produit::build(&produit_cfg).await.expect("produit")).await;
-    produit::seed::seed(&produit_db.admin_pool().await)
-        .await
-        .expect("seed produit");
+    produit::seed::seed(&produit_db.admin_pool().await).await.expect("seed produit");
     let db = TestDb::new("stock").await;
-    let config = stock::Config {
-        common: db.config("stock"),
-        cache_ttl_secs: 60,
-        caisse_url,
-        produit_url,
-    };
+    let config = stock::Config { common: db.config("stock"), cache_ttl_secs: 60, caisse_url, produit_url };
     let url = spawn(stock::build(&config).await.expect("stock")).await;
-    stock::seed::seed(&db.admin_pool().await)
-        .await
-        .expect("seed stock");
-    App {
-        url,
-        http: Client::new(),
-        db,
-        _peers: vec![caisse_db, produit_db],
-    }
+    stock::seed::seed(&db.admin_pool().await).await.expect("seed stock");
+    App { url, http: Client::new(), db, _peers: vec![caisse_db, produit_db] }
 }
 
 impl App {
     async fn get(&self, path: &str, auth: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.url))
-            .header("authorization", auth)
-            .send()
-            .await
-            .expect("get")
+        self.http.get(format!("{}{path}", self.url)).header("authorization", auth).send().await.expect("get")
     }
 
     async fn quantity(&self, magasin: i64, produit: i64) -> i64 {
-        let res = self
-            .get(
-                &format!("/api/stocks/magasins/{magasin}/produits/{produit}"),
-                &bearer(Role::Admin, None),
-            )
-            .await;
+        let res =
+            self.get(&format!("/api/stocks/magasins/{magasin}/produits/{produit}"), &bearer(Role::Admin, None)).await;
         let body: Value = res.json().await.unwrap();
         body["quantite"].as_i64().unwrap()
     }
@@ -110,16 +79,12 @@ fn key() -> String {
 #[tokio::test]
 async fn cashiers_see_their_store_only() {
     let app = app().await;
-    let own = app
-        .get("/api/stocks/magasins/1", &bearer(Role::Caissier, Some(1)))
-        .await;
+    let own = app.get("/api/stocks/magasins/1", &bearer(Role::Caissier, Some(1))).await;
     assert_eq!(own.status(), StatusCode::OK);
     let body: Value = own.json().await.unwrap();
     assert_eq!(body["stocks"].as_array().unwrap().len(), 50);
     assert_eq!(body["suivant"], 50);
-    let other = app
-        .get("/api/stocks/magasins/2", &bearer(Role::Caissier, Some(1)))
-        .await;
+    let other = app.get("/api/stocks/magasins/2", &bearer(Role::Caissier, Some(1))).await;
     assert_eq!(other.status(), StatusCode::FORBIDDEN);
     let none = app.get("/api/stocks/magasins/1", "Bearer x").await;
     assert_eq!(none.status(), StatusCode::UNAUTHORIZED);
@@ -129,41 +94,30 @@ async fn cashiers_see_their_store_only() {
 async fn a_transfer_shows_in_the_store_list_at_once_and_replays_idempotently() {
     let app = app().await;
     let cashier = bearer(Role::Caissier, Some(2));
-    let before: Value = app
-        .get("/api/stocks/magasins/2?limit=5", &cashier)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let before: Value = app.get("/api/stocks/magasins/2?limit=5", &cashier).await.json().await.unwrap();
     let q_before = before["stocks"][2]["quantite"].as_i64().unwrap();
     let k = key();
     let body = json!({"source_id": LOGISTIQUE, "destination_id": 2, "lignes": [{"produit_id": 3, "quantite": 10}, {"produit_id": 1, "quantite": 4}]});
     let res = app.transfer(&k, body.clone()).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let t: Value = res.json().await.unwrap();
-    let after: Value = app
-        .get("/api/stocks/magasins/2?limit=5", &cashier)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        after["stocks"][2]["quantite"].as_i64().unwrap(),
-        q_before + 10
-    );
+    let after: Value = app.get("/api/stocks/magasins/2?limit=5", &cashier).await.json().await.unwrap();
+    assert_eq!(after["stocks"][2]["quantite"].as_i64().unwrap(), q_before + 10);
     assert_eq!(app.quantity(LOGISTIQUE, 3).await, 990);
     // Same key, same body: same transfer, no second effect.
     let again: Value = app.transfer(&k, body).await.json().await.unwrap();
     assert_eq!(again["id"], t["id"]);
     assert_eq!(app.quantity(LOGISTIQUE, 3).await, 990);
     // Same key, other body: refused.
-    let other = app.transfer(&k, json!({"source_id": LOGISTIQUE, "destination_id": 2, "lignes": [{"produit_id": 3, "quantite": 1}]})).await;
+    let other = app
+        .transfer(
+            &k,
+            json!({"source_id": LOGISTIQUE, "destination_id": 2, "lignes": [{"produit_id": 3, "quantite": 1}]}),
+        )
+        .await;
     assert_eq!(other.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let ledger: Value = app
-        .get(
-            &format!("/api/stocks/mouvements?reference=transfert:{}", t["id"]),
-            &bearer(Role::Admin, None),
-        )
+        .get(&format!("/api/stocks/mouvements?reference=transfert:{}", t["id"]), &bearer(Role::Admin, None))
         .await
         .json()
         .await
@@ -183,10 +137,8 @@ async fn a_short_transfer_is_a_409_listing_lines_and_moves_nothing() {
     assert_eq!(body["manquants"][0]["produit_id"], 2);
     assert_eq!(body["manquants"][0]["disponible"], 1000);
     assert_eq!(app.quantity(LOGISTIQUE, 1).await, 1000);
-    let transfers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM transferts")
-        .fetch_one(&app.db.admin_pool().await)
-        .await
-        .unwrap();
+    let transfers: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM transferts").fetch_one(&app.db.admin_pool().await).await.unwrap();
     assert_eq!(transfers, 0);
     app.assert_ledger_balances().await;
 }
@@ -201,9 +153,12 @@ async fn fifty_concurrent_transfers_never_drive_stock_negative() {
         let app = app.clone();
         tasks.push(tokio::spawn(async move {
             let dest = 1 + (i % 5);
-            app.transfer(&key(), json!({"source_id": LOGISTIQUE, "destination_id": dest, "lignes": [{"produit_id": 7, "quantite": 30}]}))
-                .await
-                .status()
+            app.transfer(
+                &key(),
+                json!({"source_id": LOGISTIQUE, "destination_id": dest, "lignes": [{"produit_id": 7, "quantite": 30}]}),
+            )
+            .await
+            .status()
         }));
     }
     let mut ok = 0;
@@ -223,23 +178,9 @@ async fn fifty_concurrent_transfers_never_drive_stock_negative() {
 async fn transfers_go_from_the_logistics_centre_to_a_store_only() {
     let app = app().await;
     let line = json!([{"produit_id": 1, "quantite": 1}]);
-    for (source, dest) in [
-        (1, 2),
-        (LOGISTIQUE, 7),
-        (LOGISTIQUE, 999),
-        (LOGISTIQUE, LOGISTIQUE),
-    ] {
-        let res = app
-            .transfer(
-                &key(),
-                json!({"source_id": source, "destination_id": dest, "lignes": line}),
-            )
-            .await;
-        assert_eq!(
-            res.status(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{source} → {dest}"
-        );
+    for (source, dest) in [(1, 2), (LOGISTIQUE, 7), (LOGISTIQUE, 999), (LOGISTIQUE, LOGISTIQUE)] {
+        let res = app.transfer(&key(), json!({"source_id": source, "destination_id": dest, "lignes": line})).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{source} → {dest}");
     }
     let cashier = app
         .http
@@ -258,44 +199,23 @@ async fn adjustments_need_a_reason_and_cannot_go_below_zero() {
     let app = app().await;
     let admin = bearer(Role::Admin, None);
     let post = |body: Value, auth: String| {
-        let req = app
-            .http
-            .post(format!("{}/api/stocks/ajustements", app.url))
-            .header("authorization", auth)
-            .json(&body);
+        let req =
+            app.http.post(format!("{}/api/stocks/ajustements", app.url)).header("authorization", auth).json(&body);
         async move { req.send().await.unwrap() }
     };
     let q = app.quantity(1, 1).await;
-    let ok = post(
-        json!({"magasin_id": 1, "produit_id": 1, "delta": -1, "motif": "casse"}),
-        admin.clone(),
-    )
-    .await;
+    let ok = post(json!({"magasin_id": 1, "produit_id": 1, "delta": -1, "motif": "casse"}), admin.clone()).await;
     assert_eq!(ok.status(), StatusCode::CREATED);
     assert_eq!(app.quantity(1, 1).await, q - 1);
-    let under = post(
-        json!({"magasin_id": 1, "produit_id": 1, "delta": -100000, "motif": "vol"}),
-        admin.clone(),
-    )
-    .await;
+    let under = post(json!({"magasin_id": 1, "produit_id": 1, "delta": -100000, "motif": "vol"}), admin.clone()).await;
     assert_eq!(under.status(), StatusCode::CONFLICT);
-    let no_reason = post(
-        json!({"magasin_id": 1, "produit_id": 1, "delta": 1, "motif": " "}),
-        admin.clone(),
-    )
-    .await;
+    let no_reason = post(json!({"magasin_id": 1, "produit_id": 1, "delta": 1, "motif": " "}), admin.clone()).await;
     assert_eq!(no_reason.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let unknown = post(
-        json!({"magasin_id": 1, "produit_id": 9999, "delta": 1, "motif": "x"}),
-        admin.clone(),
-    )
-    .await;
+    let unknown = post(json!({"magasin_id": 1, "produit_id": 9999, "delta": 1, "motif": "x"}), admin.clone()).await;
     assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let cashier = post(
-        json!({"magasin_id": 1, "produit_id": 1, "delta": 1, "motif": "x"}),
-        bearer(Role::Caissier, Some(1)),
-    )
-    .await;
+    let cashier =
+        post(json!({"magasin_id": 1, "produit_id": 1, "delta": 1, "motif": "x"}), bearer(Role::Caissier, Some(1)))
+            .await;
     assert_eq!(cashier.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.quantity(1, 1).await, q - 1);
     app.assert_ledger_balances().await;
@@ -315,43 +235,20 @@ async fn alerts_list_out_of_stock_and_low_entries() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
-    let alerts: Value = app
-        .get("/api/stocks/alertes?magasin_id=3", &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let alerts: Value = app.get("/api/stocks/alertes?magasin_id=3", &admin).await.json().await.unwrap();
     let list = alerts["alertes"].as_array().unwrap();
-    assert!(
-        list.iter()
-            .any(|a| a["produit_id"] == 4 && a["niveau"] == "rupture"),
-        "{alerts}"
-    );
+    assert!(list.iter().any(|a| a["produit_id"] == 4 && a["niveau"] == "rupture"), "{alerts}");
     assert!(list.iter().all(|a| a["magasin_id"] == 3));
     // Store staff only ever see their own store's alerts.
-    let own: Value = app
-        .get(
-            "/api/stocks/alertes?magasin_id=3",
-            &bearer(Role::Gerant, Some(1)),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        own["alertes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|a| a["magasin_id"] == 1)
-    );
+    let own: Value =
+        app.get("/api/stocks/alertes?magasin_id=3", &bearer(Role::Gerant, Some(1))).await.json().await.unwrap();
+    assert!(own["alertes"].as_array().unwrap().iter().all(|a| a["magasin_id"] == 1));
 }
 
 #[tokio::test]
 async fn bad_stock_input_is_a_4xx_problem_and_changes_nothing() {
     let app = app().await;
-    let base =
-        |lignes: &str| format!(r#"{{"source_id": 6, "destination_id": 1, "lignes": {lignes}}}"#);
+    let base = |lignes: &str| format!(r#"{{"source_id": 6, "destination_id": 1, "lignes": {lignes}}}"#);
     let cases = vec![
         base("[{\"produit_id\": 1, \"quantite\": 0}]"),
         base("[{\"produit_id\": 1, \"quantite\": -5}]"),
@@ -375,11 +272,7 @@ async fn bad_stock_input_is_a_4xx_problem_and_changes_nothing() {
             .await
             .unwrap();
         assert!(res.status().is_client_error(), "{body}: {}", res.status());
-        assert_eq!(
-            res.headers()["content-type"],
-            "application/problem+json",
-            "{body}"
-        );
+        assert_eq!(res.headers()["content-type"], "application/problem+json", "{body}");
     }
     let no_key = app
         .http
@@ -390,23 +283,12 @@ async fn bad_stock_input_is_a_4xx_problem_and_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(no_key.status(), StatusCode::BAD_REQUEST);
-    for path in [
-        "/api/stocks/magasins/abc",
-        "/api/stocks/magasins/1?limit=1000",
-        "/api/stocks/magasins/1/produits/999",
-    ] {
-        assert!(
-            app.get(path, &bearer(Role::Admin, None))
-                .await
-                .status()
-                .is_client_error(),
-            "{path}"
-        );
+    for path in ["/api/stocks/magasins/abc", "/api/stocks/magasins/1?limit=1000", "/api/stocks/magasins/1/produits/999"]
+    {
+        assert!(app.get(path, &bearer(Role::Admin, None)).await.status().is_client_error(), "{path}");
     }
-    let transfers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM transferts")
-        .fetch_one(&app.db.admin_pool().await)
-        .await
-        .unwrap();
+    let transfers: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM transferts").fetch_one(&app.db.admin_pool().await).await.unwrap();
     assert_eq!(transfers, 0);
     assert_eq!(app.quantity(LOGISTIQUE, 1).await, 1000);
 }
@@ -423,10 +305,7 @@ async fn reserve(app: &App, vente: &str, magasin: i64, lignes: Value) -> reqwest
 
 async fn release(app: &App, vente: &str, magasin: i64) -> reqwest::Response {
     app.http
-        .post(format!(
-            "{}/api/stocks/reservations/{vente}/liberation",
-            app.url
-        ))
+        .post(format!("{}/api/stocks/reservations/{vente}/liberation", app.url))
         .header("authorization", bearer(Role::Caissier, Some(magasin)))
         .json(&json!({"magasin_id": magasin}))
         .send()
@@ -443,23 +322,13 @@ async fn a_reservation_is_all_or_nothing_and_never_applied_twice() {
     let first = reserve(&app, &vente, 1, lignes.clone()).await;
     assert_eq!(first.status(), StatusCode::CREATED);
     for _ in 0..3 {
-        assert_eq!(
-            reserve(&app, &vente, 1, lignes.clone()).await.status(),
-            StatusCode::CREATED
-        );
+        assert_eq!(reserve(&app, &vente, 1, lignes.clone()).await.status(), StatusCode::CREATED);
     }
-    assert_eq!(
-        (app.quantity(1, 1).await, app.quantity(1, 2).await),
-        (q1 - 1, q2 - 2)
-    );
+    assert_eq!((app.quantity(1, 1).await, app.quantity(1, 2).await), (q1 - 1, q2 - 2));
     // Short on one line: 409 listing it, nothing reserved.
-    let short = reserve(
-        &app,
-        &key(),
-        1,
-        json!([{"produit_id": 1, "quantite": 1}, {"produit_id": 3, "quantite": 100000}]),
-    )
-    .await;
+    let short =
+        reserve(&app, &key(), 1, json!([{"produit_id": 1, "quantite": 1}, {"produit_id": 3, "quantite": 100000}]))
+            .await;
     assert_eq!(short.status(), StatusCode::CONFLICT);
     let body: Value = short.json().await.unwrap();
     assert_eq!(body["manquants"][0]["produit_id"], 3);
@@ -483,27 +352,18 @@ async fn a_release_restocks_exactly_once_and_blocks_a_late_reservation() {
     let q = app.quantity(1, 5).await;
     let vente = key();
     let lignes = json!([{"produit_id": 5, "quantite": 3}]);
-    assert_eq!(
-        reserve(&app, &vente, 1, lignes.clone()).await.status(),
-        StatusCode::CREATED
-    );
+    assert_eq!(reserve(&app, &vente, 1, lignes.clone()).await.status(), StatusCode::CREATED);
     for _ in 0..3 {
         let r = release(&app, &vente, 1).await;
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.json::<Value>().await.unwrap()["statut"], "liberee");
     }
     assert_eq!(app.quantity(1, 5).await, q);
-    assert_eq!(
-        reserve(&app, &vente, 1, lignes.clone()).await.status(),
-        StatusCode::CONFLICT
-    );
+    assert_eq!(reserve(&app, &vente, 1, lignes.clone()).await.status(), StatusCode::CONFLICT);
     // Releasing a sale that never reserved leaves a tombstone: a late reservation is refused.
     let ghost = key();
     assert_eq!(release(&app, &ghost, 1).await.status(), StatusCode::OK);
-    assert_eq!(
-        reserve(&app, &ghost, 1, lignes).await.status(),
-        StatusCode::CONFLICT
-    );
+    assert_eq!(reserve(&app, &ghost, 1, lignes).await.status(), StatusCode::CONFLICT);
     assert_eq!(app.quantity(1, 5).await, q);
     app.assert_ledger_balances().await;
 }
@@ -517,9 +377,7 @@ async fn concurrent_reservations_of_the_same_sale_decrement_once() {
     for _ in 0..10 {
         let (app, vente) = (app.clone(), vente.clone());
         tasks.push(tokio::spawn(async move {
-            reserve(&app, &vente, 2, json!([{"produit_id": 8, "quantite": 1}]))
-                .await
-                .status()
+            reserve(&app, &vente, 2, json!([{"produit_id": 8, "quantite": 1}])).await.status()
         }));
     }
     for t in tasks {
@@ -548,7 +406,9 @@ async fn returns_restock_once_per_reference() {
         .http
         .post(format!("{}/api/stocks/retours", app.url))
         .header("authorization", bearer(Role::Caissier, Some(3)))
-        .json(&json!({"reference": "x'; --", "magasin_id": 3, "lignes": [{"produit_id": 9, "quantite": 2}], "motif": ""}))
+        .json(
+            &json!({"reference": "x'; --", "magasin_id": 3, "lignes": [{"produit_id": 9, "quantite": 2}], "motif": ""}),
+        )
         .send()
         .await
         .unwrap();

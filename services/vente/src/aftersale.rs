@@ -20,8 +20,7 @@ use crate::{
 
 /// Who may see a sale: staff of its store, admins.
 pub fn can_see(auth: &Auth, sale: &db::Sale) -> bool {
-    auth.role == Role::Admin
-        || (auth.role.is_store_scoped() && auth.magasin_id == Some(sale.magasin_id))
+    auth.role == Role::Admin || (auth.role.is_store_scoped() && auth.magasin_id == Some(sale.magasin_id))
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -37,20 +36,14 @@ fn may_cancel(state: &AppState, auth: &Auth, sale: &db::Sale) -> ApiResult<()> {
             let sold_on = sale.cree_le.with_timezone(&offset).date_naive();
             let today = Utc::now().with_timezone(&offset).date_naive();
             if sale.caissier_id != auth.sub {
-                Err(ApiError::Forbidden(
-                    "Seul le caissier de la vente, ou un gérant, peut l'annuler.".into(),
-                ))
+                Err(ApiError::Forbidden("Seul le caissier de la vente, ou un gérant, peut l'annuler.".into()))
             } else if sold_on != today {
-                Err(ApiError::Forbidden(
-                    "Une vente d'un jour précédent ne peut être annulée que par un gérant.".into(),
-                ))
+                Err(ApiError::Forbidden("Une vente d'un jour précédent ne peut être annulée que par un gérant.".into()))
             } else {
                 Ok(())
             }
         }
-        Role::Logistique => Err(ApiError::Forbidden(
-            "Le rôle logistique ne fait pas d'annulations.".into(),
-        )),
+        Role::Logistique => Err(ApiError::Forbidden("Le rôle logistique ne fait pas d'annulations.".into())),
     }
 }
 
@@ -58,10 +51,7 @@ fn may_cancel(state: &AppState, auth: &Auth, sale: &db::Sale) -> ApiResult<()> {
 pub async fn cancel(state: &AppState, auth: &Auth, ctx: CallCtx<'_>, id: &str) -> ApiResult<()> {
     let pool = &state.platform.pool;
     let mut tx = pool.begin().await?;
-    let sale = db::lock(&mut tx, id)
-        .await?
-        .filter(|s| can_see(auth, s))
-        .ok_or_else(|| not_found(id))?;
+    let sale = db::lock(&mut tx, id).await?.filter(|s| can_see(auth, s)).ok_or_else(|| not_found(id))?;
     match sale.statut.as_str() {
         "annulee" => return Ok(()),
         "annulation" => {}
@@ -74,9 +64,7 @@ pub async fn cancel(state: &AppState, auth: &Auth, ctx: CallCtx<'_>, id: &str) -
                 .await?;
         }
         _ => {
-            return Err(ApiError::conflict(format!(
-                "La vente {id} n'est pas terminée : rien à annuler."
-            )));
+            return Err(ApiError::conflict(format!("La vente {id} n'est pas terminée : rien à annuler.")));
         }
     }
     tx.commit().await?;
@@ -91,21 +79,11 @@ pub async fn finish_cancellation(state: &AppState, ctx: CallCtx<'_>, id: &str) -
         .await?
         .iter()
         .filter(|l| l.quantite > l.quantite_retournee)
-        .map(|l| Line {
-            produit_id: l.produit_id,
-            quantite: i64::from(l.quantite - l.quantite_retournee),
-        })
+        .map(|l| Line { produit_id: l.produit_id, quantite: i64::from(l.quantite - l.quantite_retournee) })
         .collect();
     if !remaining.is_empty() {
-        peers::restock(
-            state,
-            ctx,
-            &format!("annulation:{id}"),
-            sale.magasin_id,
-            &remaining,
-            "annulation de la vente",
-        )
-        .await?;
+        peers::restock(state, ctx, &format!("annulation:{id}"), sale.magasin_id, &remaining, "annulation de la vente")
+            .await?;
     }
     let mut tx = pool.begin().await?;
     let res = sqlx::query("UPDATE ventes SET statut = 'annulee', annulee_le = CURRENT_TIMESTAMP(3) WHERE id = ? AND statut = 'annulation'")
@@ -165,56 +143,35 @@ pub async fn create_return(
     auth.require_role(&[Role::Caissier, Role::Gerant, Role::Admin])?;
     let mut lignes = input.lignes;
     lignes.sort_by_key(|l| l.produit_id);
-    if lignes.is_empty()
-        || lignes.len() > 100
-        || lignes
-            .windows(2)
-            .any(|w| w[0].produit_id == w[1].produit_id)
-    {
-        return Err(ApiError::field(
-            "lignes",
-            "entre 1 et 100 lignes, un produit une fois",
-        ));
+    if lignes.is_empty() || lignes.len() > 100 || lignes.windows(2).any(|w| w[0].produit_id == w[1].produit_id) {
+        return Err(ApiError::field("lignes", "entre 1 et 100 lignes, un produit une fois"));
     }
     if let Some(l) = lignes.iter().find(|l| !(1..=999).contains(&l.quantite)) {
         return Err(ApiError::field(
             "lignes",
-            format!(
-                "quantité {} invalide pour le produit {} (1 à 999)",
-                l.quantite, l.produit_id
-            ),
+            format!("quantité {} invalide pour le produit {} (1 à 999)", l.quantite, l.produit_id),
         ));
     }
     let fp = fingerprint(&lignes);
     let pool = &state.platform.pool;
     let mut tx = pool.begin().await?;
-    let sale = db::lock(&mut tx, id)
-        .await?
-        .filter(|s| can_see(auth, s))
-        .ok_or_else(|| not_found(id))?;
-    let existing: Option<(i64, String)> = sqlx::query_as(
-        "SELECT id, empreinte FROM retours WHERE vente_id = ? AND cle_idempotence = ?",
-    )
-    .bind(id)
-    .bind(key)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let sale = db::lock(&mut tx, id).await?.filter(|s| can_see(auth, s)).ok_or_else(|| not_found(id))?;
+    let existing: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, empreinte FROM retours WHERE vente_id = ? AND cle_idempotence = ?")
+            .bind(id)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
     if let Some((retour_id, f)) = existing {
         tx.commit().await?;
         if f != fp {
-            return Err(ApiError::field(
-                "Idempotency-Key",
-                "cette clé a déjà servi pour un autre retour",
-            ));
+            return Err(ApiError::field("Idempotency-Key", "cette clé a déjà servi pour un autre retour"));
         }
         finish_return(state, ctx, retour_id).await?;
         return Ok((false, load_return(state, retour_id).await?));
     }
     if sale.statut != "terminee" {
-        return Err(ApiError::conflict(format!(
-            "La vente {id} est {} : retour impossible.",
-            sale.statut
-        )));
+        return Err(ApiError::conflict(format!("La vente {id} est {} : retour impossible.", sale.statut)));
     }
     let sold = db::lines(pool, id).await?;
     let mut sous_total = Decimal::ZERO;
@@ -281,31 +238,16 @@ pub async fn finish_return(state: &AppState, ctx: CallCtx<'_>, retour_id: i64) -
         return Ok(());
     }
     let pool = &state.platform.pool;
-    let sale = db::get(pool, &r.vente_id)
-        .await?
-        .ok_or_else(|| not_found(&r.vente_id))?;
-    let lines: Vec<Line> = r
-        .lignes
-        .iter()
-        .map(|l| Line {
-            produit_id: l.produit_id,
-            quantite: l.quantite,
-        })
-        .collect();
-    peers::restock(
-        state,
-        ctx,
-        &format!("retour:{retour_id}"),
-        sale.magasin_id,
-        &lines,
-        "retour client",
-    )
-    .await?;
+    let sale = db::get(pool, &r.vente_id).await?.ok_or_else(|| not_found(&r.vente_id))?;
+    let lines: Vec<Line> = r.lignes.iter().map(|l| Line { produit_id: l.produit_id, quantite: l.quantite }).collect();
+    peers::restock(state, ctx, &format!("retour:{retour_id}"), sale.magasin_id, &lines, "retour client").await?;
     let mut tx = pool.begin().await?;
-    let res = sqlx::query("UPDATE retours SET statut = 'termine', termine_le = CURRENT_TIMESTAMP(3) WHERE id = ? AND statut = 'en_cours'")
-        .bind(retour_id)
-        .execute(&mut *tx)
-        .await?;
+    let res = sqlx::query(
+        "UPDATE retours SET statut = 'termine', termine_le = CURRENT_TIMESTAMP(3) WHERE id = ? AND statut = 'en_cours'",
+    )
+    .bind(retour_id)
+    .execute(&mut *tx)
+    .await?;
     if res.rows_affected() == 1 {
         let payload = json!({"vente_id": r.vente_id, "retour_id": retour_id, "magasin_id": sale.magasin_id, "lignes": r.lignes, "montant": r.montant});
         db::outbox(&mut tx, "SaleReturned", &r.vente_id, &payload).await?;
@@ -317,43 +259,23 @@ pub async fn finish_return(state: &AppState, ctx: CallCtx<'_>, retour_id: i64) -
 
 pub async fn load_return(state: &AppState, retour_id: i64) -> ApiResult<Retour> {
     let pool = &state.platform.pool;
-    let (vente_id, statut, sous_total, tps, tvq, total): (
-        String,
-        String,
-        Decimal,
-        Decimal,
-        Decimal,
-        Decimal,
-    ) = sqlx::query_as(
-        "SELECT vente_id, statut, sous_total, tps, tvq, total FROM retours WHERE id = ?",
-    )
-    .bind(retour_id)
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| ApiError::NotFound(format!("retour {retour_id}")))?;
-    let lignes: Vec<(i64, i32)> = sqlx::query_as(
-        "SELECT produit_id, quantite FROM retour_lignes WHERE retour_id = ? ORDER BY produit_id",
-    )
-    .bind(retour_id)
-    .fetch_all(pool)
-    .await?;
+    let (vente_id, statut, sous_total, tps, tvq, total): (String, String, Decimal, Decimal, Decimal, Decimal) =
+        sqlx::query_as("SELECT vente_id, statut, sous_total, tps, tvq, total FROM retours WHERE id = ?")
+            .bind(retour_id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("retour {retour_id}")))?;
+    let lignes: Vec<(i64, i32)> =
+        sqlx::query_as("SELECT produit_id, quantite FROM retour_lignes WHERE retour_id = ? ORDER BY produit_id")
+            .bind(retour_id)
+            .fetch_all(pool)
+            .await?;
     Ok(Retour {
         id: retour_id,
         vente_id,
         statut,
-        lignes: lignes
-            .into_iter()
-            .map(|(produit_id, q)| LigneRetour {
-                produit_id,
-                quantite: i64::from(q),
-            })
-            .collect(),
-        montant: Totaux {
-            sous_total,
-            tps,
-            tvq,
-            total,
-        },
+        lignes: lignes.into_iter().map(|(produit_id, q)| LigneRetour { produit_id, quantite: i64::from(q) }).collect(),
+        montant: Totaux { sous_total, tps, tvq, total },
     })
 }
 

@@ -87,30 +87,21 @@ pub async fn insert_pending(pool: &MySqlPool, s: &NewSale<'_>) -> Result<(), sql
 }
 
 pub async fn get(pool: &MySqlPool, id: &str) -> ApiResult<Option<Sale>> {
-    Ok(
-        sqlx::query_as(&format!("SELECT {SALE_COLS} FROM ventes WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?,
-    )
+    Ok(sqlx::query_as(&format!("SELECT {SALE_COLS} FROM ventes WHERE id = ?")).bind(id).fetch_optional(pool).await?)
 }
 
 pub async fn by_key(pool: &MySqlPool, key: &str) -> ApiResult<Option<Sale>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {SALE_COLS} FROM ventes WHERE cle_idempotence = ?"
-    ))
-    .bind(key)
-    .fetch_optional(pool)
-    .await?)
+    Ok(sqlx::query_as(&format!("SELECT {SALE_COLS} FROM ventes WHERE cle_idempotence = ?"))
+        .bind(key)
+        .fetch_optional(pool)
+        .await?)
 }
 
 pub async fn lock(tx: &mut Transaction<'_, MySql>, id: &str) -> ApiResult<Option<Sale>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {SALE_COLS} FROM ventes WHERE id = ? FOR UPDATE"
-    ))
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?)
+    Ok(sqlx::query_as(&format!("SELECT {SALE_COLS} FROM ventes WHERE id = ? FOR UPDATE"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?)
 }
 
 pub async fn lines(pool: &MySqlPool, id: &str) -> ApiResult<Vec<SaleLine>> {
@@ -124,12 +115,7 @@ pub async fn lines(pool: &MySqlPool, id: &str) -> ApiResult<Vec<SaleLine>> {
 }
 
 /// Persists the snapshot of lines and totals, before stock is touched.
-pub async fn save_snapshot(
-    pool: &MySqlPool,
-    id: &str,
-    lines: &[SaleLine],
-    t: &Totaux,
-) -> ApiResult<()> {
+pub async fn save_snapshot(pool: &MySqlPool, id: &str, lines: &[SaleLine], t: &Totaux) -> ApiResult<()> {
     let mut tx = pool.begin().await?;
     for l in lines {
         sqlx::query(
@@ -159,12 +145,7 @@ pub async fn save_snapshot(
 }
 
 /// Records a rejection and its answer (replayed for the same key), freeing the cart.
-pub async fn reject(
-    pool: &MySqlPool,
-    id: &str,
-    status: u16,
-    body: &serde_json::Value,
-) -> ApiResult<()> {
+pub async fn reject(pool: &MySqlPool, id: &str, status: u16, body: &serde_json::Value) -> ApiResult<()> {
     sqlx::query(
         "UPDATE ventes SET statut = 'rejetee', panier_verrou = NULL, reponse_statut = ?, reponse = ? \
          WHERE id = ? AND statut = 'en_cours'",
@@ -180,18 +161,12 @@ pub async fn reject(
 /// Forgets a sale that never touched stock (a transient failure): the
 /// client's key becomes usable again.
 pub async fn forget(pool: &MySqlPool, id: &str) -> ApiResult<()> {
-    sqlx::query("DELETE FROM ventes WHERE id = ? AND statut = 'en_cours'")
-        .bind(id)
-        .execute(pool)
-        .await?;
+    sqlx::query("DELETE FROM ventes WHERE id = ? AND statut = 'en_cours'").bind(id).execute(pool).await?;
     Ok(())
 }
 
 pub async fn mark_cart_closed(pool: &MySqlPool, id: &str) -> ApiResult<()> {
-    sqlx::query("UPDATE ventes SET panier_ferme = TRUE WHERE id = ?")
-        .bind(id)
-        .execute(pool)
-        .await?;
+    sqlx::query("UPDATE ventes SET panier_ferme = TRUE WHERE id = ?").bind(id).execute(pool).await?;
     Ok(())
 }
 
@@ -205,15 +180,9 @@ pub async fn outbox(
     let event_id = uuid::Uuid::new_v4().to_string();
     let mut payload = payload.clone();
     if let Some(o) = payload.as_object_mut() {
-        o.insert(
-            "evenement_id".into(),
-            serde_json::Value::String(event_id.clone()),
-        );
+        o.insert("evenement_id".into(), serde_json::Value::String(event_id.clone()));
         o.insert("type".into(), serde_json::Value::String(kind.into()));
-        o.insert(
-            "survenu_le".into(),
-            serde_json::Value::String(Utc::now().to_rfc3339()),
-        );
+        o.insert("survenu_le".into(), serde_json::Value::String(Utc::now().to_rfc3339()));
     }
     sqlx::query("INSERT INTO outbox (evenement_id, type, vente_id, charge) VALUES (?, ?, ?, ?)")
         .bind(event_id)

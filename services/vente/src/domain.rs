@@ -36,19 +36,13 @@ pub fn totaux(sous_total: Decimal) -> Totaux {
     let sous_total = cents(sous_total);
     let tps = cents(sous_total * TPS_RATE);
     let tvq = cents(sous_total * TVQ_RATE);
-    Totaux {
-        sous_total,
-        tps,
-        tvq,
-        total: sous_total + tps + tvq,
-    }
+    Totaux { sous_total, tps, tvq, total: sous_total + tps + tvq }
 }
 
 /// What a cash customer pays: the total rounded to the nearest 0.05 $.
 pub fn arrondi_especes(total: Decimal) -> Decimal {
     let twenty = Decimal::from(20);
-    let mut r =
-        (total * twenty).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero) / twenty;
+    let mut r = (total * twenty).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero) / twenty;
     r.rescale(2);
     r
 }
@@ -85,8 +79,8 @@ caisse_common::sql_text_enum!(Mode);
 
 /// Parses an amount of money: non-negative, at most two decimals.
 pub fn montant(raw: &str) -> Result<Decimal, String> {
-    let d = Decimal::from_str_exact(raw.trim())
-        .map_err(|_| format!("« {raw} » n'est pas un montant (ex. \"20.00\")"))?;
+    let d =
+        Decimal::from_str_exact(raw.trim()).map_err(|_| format!("« {raw} » n'est pas un montant (ex. \"20.00\")"))?;
     if d.is_sign_negative() || d.normalize().scale() > 2 || d > Decimal::from(1_000_000) {
         return Err("montant positif, deux décimales au plus, 1 000 000 au plus".into());
     }
@@ -111,20 +105,14 @@ pub struct Reglement {
 /// Settles `total`; `Err` when cash tendered does not cover it.
 pub fn regler(total: Decimal, mode: Mode, recu: Option<Decimal>) -> Result<Reglement, String> {
     match mode {
-        Mode::Carte => Ok(Reglement {
-            mode,
-            a_payer: total,
-            arrondi: cents(Decimal::ZERO),
-            montant_recu: None,
-            monnaie: None,
-        }),
+        Mode::Carte => {
+            Ok(Reglement { mode, a_payer: total, arrondi: cents(Decimal::ZERO), montant_recu: None, monnaie: None })
+        }
         Mode::Especes => {
             let a_payer = arrondi_especes(total);
             let recu = recu.ok_or("montant_recu obligatoire pour un paiement en espèces")?;
             if recu < a_payer {
-                return Err(format!(
-                    "montant reçu {recu} $ insuffisant : {a_payer} $ à payer"
-                ));
+                return Err(format!("montant reçu {recu} $ insuffisant : {a_payer} $ à payer"));
             }
             Ok(Reglement {
                 mode,
@@ -173,10 +161,7 @@ mod tests {
         // Per-line rounding would have charged no tax at all.
         assert_eq!((t.tps, t.tvq, t.total), (d("0.05"), d("0.10"), d("1.15")));
         let t = totaux(std::iter::repeat_n(d("0.33"), 7).sum());
-        assert_eq!(
-            (t.sous_total, t.tps, t.tvq, t.total),
-            (d("2.31"), d("0.12"), d("0.23"), d("2.66"))
-        );
+        assert_eq!((t.sous_total, t.tps, t.tvq, t.total), (d("2.31"), d("0.12"), d("0.23"), d("2.66")));
     }
 
     #[test]
@@ -186,10 +171,7 @@ mod tests {
         assert_eq!(arrondi_especes(d("0.12")), d("0.10"));
         assert_eq!(arrondi_especes(d("11.50")), d("11.50"));
         let r = regler(d("22.98"), Mode::Especes, Some(d("50.00"))).unwrap();
-        assert_eq!(
-            (r.a_payer, r.arrondi, r.monnaie),
-            (d("23.00"), d("0.02"), Some(d("27.00")))
-        );
+        assert_eq!((r.a_payer, r.arrondi, r.monnaie), (d("23.00"), d("0.02"), Some(d("27.00"))));
         assert!(regler(d("22.98"), Mode::Especes, Some(d("22.95"))).is_err());
         assert!(regler(d("22.98"), Mode::Especes, None).is_err());
         let card = regler(d("22.98"), Mode::Carte, None).unwrap();

@@ -44,9 +44,7 @@ impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
         let offset = env_string("STORE_UTC_OFFSET", "-05:00");
         let store_offset = parse_offset(&offset).ok_or_else(|| {
-            anyhow::anyhow!(
-                "variable d'environnement STORE_UTC_OFFSET={offset:?} invalide (ex. -05:00)"
-            )
+            anyhow::anyhow!("variable d'environnement STORE_UTC_OFFSET={offset:?} invalide (ex. -05:00)")
         })?;
         Ok(Self {
             common: CommonConfig::from_env("vente", 8105)?,

@@ -28,11 +28,9 @@ pub async fn run(state: AppState) {
         }
         let Some(c) = conn.as_mut() else { continue };
         if !leader {
-            match sqlx::query_scalar::<_, Option<i64>>(
-                "SELECT GET_LOCK(CONCAT(DATABASE(), '.outbox'), 0)",
-            )
-            .fetch_one(&mut *c)
-            .await
+            match sqlx::query_scalar::<_, Option<i64>>("SELECT GET_LOCK(CONCAT(DATABASE(), '.outbox'), 0)")
+                .fetch_one(&mut *c)
+                .await
             {
                 Ok(Some(1)) => leader = true,
                 Ok(_) => continue,
@@ -75,24 +73,16 @@ async fn relay(state: &AppState, conn: &mut MySqlConnection) -> anyhow::Result<i
     .fetch_one(&mut *conn)
     .await?;
     state.metrics.outbox_backlog.set(backlog as f64);
-    state
-        .metrics
-        .outbox_lag
-        .set(lag_us.unwrap_or(0) as f64 / 1e6);
+    state.metrics.outbox_lag.set(lag_us.unwrap_or(0) as f64 / 1e6);
     if backlog == 0 {
         return Ok(0);
     }
-    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT id, evenement_id, type, charge FROM outbox WHERE publie_le IS NULL ORDER BY id LIMIT ?",
-    )
-    .bind(BATCH)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut redis = state
-        .redis
-        .conn()
-        .await
-        .ok_or_else(|| anyhow::anyhow!("Redis injoignable"))?;
+    let rows: Vec<(i64, String, String, String)> =
+        sqlx::query_as("SELECT id, evenement_id, type, charge FROM outbox WHERE publie_le IS NULL ORDER BY id LIMIT ?")
+            .bind(BATCH)
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut redis = state.redis.conn().await.ok_or_else(|| anyhow::anyhow!("Redis injoignable"))?;
     let stream = state.redis.key(&state.config.stream);
     let mut pipe = redis::pipe();
     for (_, event_id, kind, payload) in &rows {
@@ -106,21 +96,14 @@ async fn relay(state: &AppState, conn: &mut MySqlConnection) -> anyhow::Result<i
             .arg("charge")
             .arg(payload);
     }
-    let _: Vec<String> =
-        tokio::time::timeout(Duration::from_secs(2), pipe.query_async(&mut redis)).await??;
+    let _: Vec<String> = tokio::time::timeout(Duration::from_secs(2), pipe.query_async(&mut redis)).await??;
     let last = rows.last().map(|r| r.0).unwrap_or_default();
-    sqlx::query(
-        "UPDATE outbox SET publie_le = CURRENT_TIMESTAMP(3) WHERE publie_le IS NULL AND id <= ?",
-    )
-    .bind(last)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query("UPDATE outbox SET publie_le = CURRENT_TIMESTAMP(3) WHERE publie_le IS NULL AND id <= ?")
+        .bind(last)
+        .execute(&mut *conn)
+        .await?;
     for (_, _, kind, _) in &rows {
-        state
-            .metrics
-            .outbox_published
-            .with_label_values(&[kind])
-            .inc();
+        state.metrics.outbox_published.with_label_values(&[kind]).inc();
     }
     Ok(i64::try_from(rows.len()).unwrap_or_default())
 }

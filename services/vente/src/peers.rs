@@ -38,11 +38,7 @@ pub struct Line {
 }
 
 /// The cart as panier sees it now; `Err` for a 4xx answer.
-pub async fn cart(
-    state: &AppState,
-    ctx: CallCtx<'_>,
-    panier_id: i64,
-) -> ApiResult<Result<Cart, Upstream>> {
+pub async fn cart(state: &AppState, ctx: CallCtx<'_>, panier_id: i64) -> ApiResult<Result<Cart, Upstream>> {
     let url = format!("{}/api/paniers/{panier_id}", state.config.panier_url);
     state.platform.client.get_json("panier", &url, ctx).await
 }
@@ -58,64 +54,32 @@ pub async fn reserve(
 ) -> ApiResult<Result<(), Upstream>> {
     let url = format!("{}/api/stocks/reservations", state.config.stock_url);
     let body = json!({"vente_id": vente_id, "magasin_id": magasin_id, "lignes": lines});
-    let res: Result<Value, Upstream> = state
-        .platform
-        .client
-        .send_json(Method::POST, "stock", &url, &body, Some(vente_id), ctx)
-        .await?;
+    let res: Result<Value, Upstream> =
+        state.platform.client.send_json(Method::POST, "stock", &url, &body, Some(vente_id), ctx).await?;
     Ok(res.map(|_| ()))
 }
 
 /// Releases a sale's reservation (idempotent; a tombstone if none exists).
-pub async fn release(
-    state: &AppState,
-    ctx: CallCtx<'_>,
-    vente_id: &str,
-    magasin_id: i64,
-) -> ApiResult<()> {
-    let url = format!(
-        "{}/api/stocks/reservations/{vente_id}/liberation",
-        state.config.stock_url
-    );
+pub async fn release(state: &AppState, ctx: CallCtx<'_>, vente_id: &str, magasin_id: i64) -> ApiResult<()> {
+    let url = format!("{}/api/stocks/reservations/{vente_id}/liberation", state.config.stock_url);
     let body = json!({"magasin_id": magasin_id});
-    match state
-        .platform
-        .client
-        .send_json::<_, Value>(Method::POST, "stock", &url, &body, Some(vente_id), ctx)
-        .await?
-    {
+    match state.platform.client.send_json::<_, Value>(Method::POST, "stock", &url, &body, Some(vente_id), ctx).await? {
         Ok(_) => Ok(()),
-        Err(up) => Err(ApiError::Internal(anyhow::anyhow!(
-            "libération de {vente_id} refusée : {} {}",
-            up.status,
-            up.body
-        ))),
+        Err(up) => {
+            Err(ApiError::Internal(anyhow::anyhow!("libération de {vente_id} refusée : {} {}", up.status, up.body)))
+        }
     }
 }
 
 /// `Some("reservee" | "liberee")`, or `None` when stock never heard of the sale.
-pub async fn reservation_status(
-    state: &AppState,
-    ctx: CallCtx<'_>,
-    vente_id: &str,
-) -> ApiResult<Option<String>> {
-    let url = format!(
-        "{}/api/stocks/reservations/{vente_id}",
-        state.config.stock_url
-    );
-    match state
-        .platform
-        .client
-        .get_json::<Value>("stock", &url, ctx)
-        .await?
-    {
+pub async fn reservation_status(state: &AppState, ctx: CallCtx<'_>, vente_id: &str) -> ApiResult<Option<String>> {
+    let url = format!("{}/api/stocks/reservations/{vente_id}", state.config.stock_url);
+    match state.platform.client.get_json::<Value>("stock", &url, ctx).await? {
         Ok(v) => Ok(v["statut"].as_str().map(str::to_owned)),
         Err(up) if up.status == 404 => Ok(None),
-        Err(up) => Err(ApiError::Internal(anyhow::anyhow!(
-            "état de réservation {vente_id} : {} {}",
-            up.status,
-            up.body
-        ))),
+        Err(up) => {
+            Err(ApiError::Internal(anyhow::anyhow!("état de réservation {vente_id} : {} {}", up.status, up.body)))
+        }
     }
 }
 
@@ -129,47 +93,24 @@ pub async fn restock(
     motif: &str,
 ) -> ApiResult<()> {
     let url = format!("{}/api/stocks/retours", state.config.stock_url);
-    let body =
-        json!({"reference": reference, "magasin_id": magasin_id, "lignes": lines, "motif": motif});
-    match state
-        .platform
-        .client
-        .send_json::<_, Value>(Method::POST, "stock", &url, &body, Some(reference), ctx)
-        .await?
-    {
+    let body = json!({"reference": reference, "magasin_id": magasin_id, "lignes": lines, "motif": motif});
+    match state.platform.client.send_json::<_, Value>(Method::POST, "stock", &url, &body, Some(reference), ctx).await? {
         Ok(_) => Ok(()),
-        Err(up) => Err(ApiError::Internal(anyhow::anyhow!(
-            "remise en stock {reference} refusée : {} {}",
-            up.status,
-            up.body
-        ))),
+        Err(up) => {
+            Err(ApiError::Internal(anyhow::anyhow!("remise en stock {reference} refusée : {} {}", up.status, up.body)))
+        }
     }
 }
 
 /// Closes the cart for its sale (idempotent for that sale).
-pub async fn close_cart(
-    state: &AppState,
-    ctx: CallCtx<'_>,
-    panier_id: i64,
-    vente_id: &str,
-) -> ApiResult<()> {
-    let url = format!(
-        "{}/api/paniers/{panier_id}/fermeture",
-        state.config.panier_url
-    );
+pub async fn close_cart(state: &AppState, ctx: CallCtx<'_>, panier_id: i64, vente_id: &str) -> ApiResult<()> {
+    let url = format!("{}/api/paniers/{panier_id}/fermeture", state.config.panier_url);
     let body = json!({"vente_id": vente_id});
-    match state
-        .platform
-        .client
-        .send_json::<_, Value>(Method::POST, "panier", &url, &body, Some(vente_id), ctx)
-        .await?
-    {
+    match state.platform.client.send_json::<_, Value>(Method::POST, "panier", &url, &body, Some(vente_id), ctx).await? {
         Ok(_) => Ok(()),
-        Err(up) => Err(ApiError::Internal(anyhow::anyhow!(
-            "fermeture du panier {panier_id} : {} {}",
-            up.status,
-            up.body
-        ))),
+        Err(up) => {
+            Err(ApiError::Internal(anyhow::anyhow!("fermeture du panier {panier_id} : {} {}", up.status, up.body)))
+        }
     }
 }
 

@@ -25,30 +25,19 @@ async fn claim(state: &AppState, table: &str, id: &str, statut: &str) -> ApiResu
         "UPDATE {table} SET tentative_le = CURRENT_TIMESTAMP(3) WHERE id = ? AND statut = ? \
          AND (tentative_le IS NULL OR tentative_le < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND)"
     );
-    let res = sqlx::query(&sql)
-        .bind(id)
-        .bind(statut)
-        .bind(grace_us(state))
-        .execute(&state.platform.pool)
-        .await?;
+    let res = sqlx::query(&sql).bind(id).bind(statut).bind(grace_us(state)).execute(&state.platform.pool).await?;
     Ok(res.rows_affected() == 1)
 }
 
 async fn stale(state: &AppState, sql: &str) -> ApiResult<Vec<String>> {
-    Ok(sqlx::query_scalar(sql)
-        .bind(grace_us(state))
-        .fetch_all(&state.platform.pool)
-        .await?)
+    Ok(sqlx::query_scalar(sql).bind(grace_us(state)).fetch_all(&state.platform.pool).await?)
 }
 
 /// One pass over everything left behind.
 pub async fn pass(state: &AppState) -> ApiResult<()> {
     let bearer = peers::service_bearer(state)?;
     fn ctx<'a>(bearer: &'a str, rid: &'a str) -> CallCtx<'a> {
-        CallCtx {
-            bearer,
-            request_id: rid,
-        }
+        CallCtx { bearer, request_id: rid }
     }
     for id in stale(state, "SELECT id FROM ventes WHERE statut = 'en_cours' AND cree_le < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND LIMIT 50").await? {
         if claim(state, "ventes", &id, "en_cours").await? {
@@ -102,10 +91,7 @@ async fn recover_sale(state: &AppState, ctx: CallCtx<'_>, id: &str) -> ApiResult
             peers::release(state, ctx, id, sale.magasin_id).await?;
             db::forget(pool, id).await?;
             state.metrics.outcome("recovered_compensated", started);
-            tracing::info!(
-                vente = id,
-                "vente interrompue compensée par la récupération"
-            );
+            tracing::info!(vente = id, "vente interrompue compensée par la récupération");
         }
     }
     Ok(())

@@ -81,30 +81,21 @@ pub async fn checkout(
 ) -> ApiResult<Result<String, Response>> {
     let started = Instant::now();
     auth.require_role(&[Role::Caissier, Role::Gerant, Role::Admin])?;
-    let magasin_id = auth.magasin_id.ok_or_else(|| {
-        ApiError::Forbidden("Seul un compte rattaché à un magasin peut encaisser.".into())
-    })?;
+    let magasin_id = auth
+        .magasin_id
+        .ok_or_else(|| ApiError::Forbidden("Seul un compte rattaché à un magasin peut encaisser.".into()))?;
     if input.panier_id <= 0 {
-        return Err(ApiError::field(
-            "panier_id",
-            "identifiant de panier invalide",
-        ));
+        return Err(ApiError::field("panier_id", "identifiant de panier invalide"));
     }
     let recu = match (input.paiement.mode, input.paiement.montant_recu.as_deref()) {
         (Mode::Especes, Some(raw)) => {
             Some(domain::montant(raw).map_err(|e| ApiError::field("paiement.montant_recu", e))?)
         }
         (Mode::Especes, None) => {
-            return Err(ApiError::field(
-                "paiement.montant_recu",
-                "obligatoire pour un paiement en espèces",
-            ));
+            return Err(ApiError::field("paiement.montant_recu", "obligatoire pour un paiement en espèces"));
         }
         (Mode::Carte, Some(_)) => {
-            return Err(ApiError::field(
-                "paiement.montant_recu",
-                "sans objet pour un paiement par carte",
-            ));
+            return Err(ApiError::field("paiement.montant_recu", "sans objet pour un paiement par carte"));
         }
         (Mode::Carte, None) => None,
     };
@@ -126,9 +117,7 @@ pub async fn checkout(
         montant_recu: recu,
     };
     if let Err(e) = db::insert_pending(&state.platform.pool, &new).await {
-        if e.as_database_error()
-            .is_some_and(|d| d.is_unique_violation())
-        {
+        if e.as_database_error().is_some_and(|d| d.is_unique_violation()) {
             if let Some(answer) = replay(state, key, &fp).await? {
                 state.metrics.outcome("replay", started);
                 return Ok(answer);
@@ -140,21 +129,8 @@ pub async fn checkout(
         }
         return Err(e.into());
     }
-    let ctx = CallCtx {
-        bearer: &auth.bearer,
-        request_id: &rid.0,
-    };
-    match steps(
-        state,
-        ctx,
-        &id,
-        magasin_id,
-        input.panier_id,
-        input.paiement.mode,
-        recu,
-    )
-    .await
-    {
+    let ctx = CallCtx { bearer: &auth.bearer, request_id: &rid.0 };
+    match steps(state, ctx, &id, magasin_id, input.panier_id, input.paiement.mode, recu).await {
         Ok(()) => {
             state.metrics.outcome("completed", started);
             Ok(Ok(id))
@@ -196,10 +172,7 @@ async fn steps(
             )));
         }
         Ok(Err(up)) => {
-            return Err(reject(ApiError::BadRequest(format!(
-                "panier : {}",
-                up.body["detail"]
-            ))));
+            return Err(reject(ApiError::BadRequest(format!("panier : {}", up.body["detail"]))));
         }
         Err(e) => return Err(Fate::Forget(e)),
     };
@@ -219,10 +192,7 @@ async fn steps(
         ));
     }
     if cart.lignes.is_empty() {
-        return Err(reject(ApiError::field(
-            "panier_id",
-            "le panier est vide : rien à encaisser",
-        )));
+        return Err(reject(ApiError::field("panier_id", "le panier est vide : rien à encaisser")));
     }
     if let Some(l) = cart.lignes.iter().find(|l| !l.actif) {
         return Err(reject(ApiError::field(
@@ -244,41 +214,21 @@ async fn steps(
         })
         .collect();
     let totaux = domain::totaux(lines.iter().map(|l| l.total_ligne).sum());
-    domain::regler(totaux.total, mode, recu)
-        .map_err(|e| reject(ApiError::field("paiement.montant_recu", e)))?;
-    db::save_snapshot(&state.platform.pool, id, &lines, &totaux)
-        .await
-        .map_err(Fate::Leave)?;
+    domain::regler(totaux.total, mode, recu).map_err(|e| reject(ApiError::field("paiement.montant_recu", e)))?;
+    db::save_snapshot(&state.platform.pool, id, &lines, &totaux).await.map_err(Fate::Leave)?;
 
     // 3. Reserve, all or nothing.
-    let wanted: Vec<Line> = lines
-        .iter()
-        .map(|l| Line {
-            produit_id: l.produit_id,
-            quantite: i64::from(l.quantite),
-        })
-        .collect();
+    let wanted: Vec<Line> =
+        lines.iter().map(|l| Line { produit_id: l.produit_id, quantite: i64::from(l.quantite) }).collect();
     match peers::reserve(state, ctx, id, magasin_id, &wanted).await {
         Ok(Ok(())) => {}
         Ok(Err(up)) if up.status == StatusCode::CONFLICT => {
-            let detail = up.body["detail"]
-                .as_str()
-                .unwrap_or("Stock insuffisant.")
-                .to_owned();
+            let detail = up.body["detail"].as_str().unwrap_or("Stock insuffisant.").to_owned();
             let extra = json!({"manquants": up.body["manquants"].clone()});
-            return Err(Fate::Reject(
-                ApiError::Conflict {
-                    detail,
-                    extra: Some(extra),
-                },
-                "rejected_stock",
-            ));
+            return Err(Fate::Reject(ApiError::Conflict { detail, extra: Some(extra) }, "rejected_stock"));
         }
         Ok(Err(up)) => {
-            let detail = up.body["detail"]
-                .as_str()
-                .unwrap_or("réservation refusée")
-                .to_owned();
+            let detail = up.body["detail"].as_str().unwrap_or("réservation refusée").to_owned();
             return Err(reject(if up.status == StatusCode::FORBIDDEN {
                 ApiError::Forbidden(detail)
             } else {
@@ -289,10 +239,7 @@ async fn steps(
         Err(e) => {
             // The reservation may or may not exist: release it (idempotent,
             // and a tombstone stops a late one), then forget the sale.
-            tracing::warn!(
-                vente = id,
-                "issue de la réservation inconnue : compensation"
-            );
+            tracing::warn!(vente = id, "issue de la réservation inconnue : compensation");
             return match peers::release(state, ctx, id, magasin_id).await {
                 Ok(()) => Err(Fate::Forget(e)),
                 Err(_) => Err(Fate::Leave(e)),
@@ -312,20 +259,16 @@ async fn steps(
 pub async fn complete(state: &AppState, id: &str) -> ApiResult<()> {
     let pool = &state.platform.pool;
     let mut tx = pool.begin().await?;
-    let sale = db::lock(&mut tx, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("vente {id}")))?;
+    let sale = db::lock(&mut tx, id).await?.ok_or_else(|| ApiError::NotFound(format!("vente {id}")))?;
     match sale.statut.as_str() {
         "en_cours" => {}
         "terminee" | "annulation" | "annulee" => return Ok(()),
         other => return Err(ApiError::conflict(format!("La vente {id} est {other}."))),
     }
-    sqlx::query(
-        "UPDATE ventes SET statut = 'terminee', terminee_le = CURRENT_TIMESTAMP(3) WHERE id = ?",
-    )
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query("UPDATE ventes SET statut = 'terminee', terminee_le = CURRENT_TIMESTAMP(3) WHERE id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     let lines = sqlx::query_as::<_, (i64, i32, Decimal)>(
         "SELECT produit_id, quantite, prix_unitaire FROM vente_lignes WHERE vente_id = ?",
     )
@@ -345,11 +288,7 @@ pub async fn complete(state: &AppState, id: &str) -> ApiResult<()> {
     let magasin = sale.magasin_id.to_string();
     state.metrics.sales.with_label_values(&[&magasin]).inc();
     if let Some(total) = sale.total.and_then(|t| t.to_string().parse::<f64>().ok()) {
-        state
-            .metrics
-            .amount
-            .with_label_values(&[&magasin])
-            .inc_by(total);
+        state.metrics.amount.with_label_values(&[&magasin]).inc_by(total);
     }
     state.outbox_wake.notify_one();
     Ok(())
@@ -369,11 +308,7 @@ pub async fn close_cart(state: &AppState, ctx: CallCtx<'_>, panier_id: i64, id: 
 }
 
 /// The answer already given for `key`, waiting while it is being decided.
-async fn replay(
-    state: &AppState,
-    key: &str,
-    fp: &str,
-) -> ApiResult<Option<Result<String, Response>>> {
+async fn replay(state: &AppState, key: &str, fp: &str) -> ApiResult<Option<Result<String, Response>>> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let Some(sale) = db::by_key(&state.platform.pool, key).await? else {
@@ -386,29 +321,20 @@ async fn replay(
             ));
         }
         match sale.statut.as_str() {
-            "en_cours" if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(25)).await
-            }
+            "en_cours" if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(25)).await,
             "en_cours" => {
                 return Err(ApiError::Unavailable(
-                    "Cette vente est encore en cours de traitement ; réessayez avec la même clé dans un instant.".into(),
+                    "Cette vente est encore en cours de traitement ; réessayez avec la même clé dans un instant."
+                        .into(),
                 ));
             }
             "rejetee" => {
-                let status = sale
-                    .reponse_statut
-                    .and_then(|s| StatusCode::from_u16(u16::try_from(s).ok()?).ok());
-                let body: Value = sale
-                    .reponse
-                    .as_deref()
-                    .and_then(|r| serde_json::from_str(r).ok())
-                    .unwrap_or(Value::Null);
-                let mut res =
-                    (status.unwrap_or(StatusCode::CONFLICT), axum::Json(body)).into_response();
-                res.headers_mut().insert(
-                    "content-type",
-                    axum::http::HeaderValue::from_static("application/problem+json"),
-                );
+                let status = sale.reponse_statut.and_then(|s| StatusCode::from_u16(u16::try_from(s).ok()?).ok());
+                let body: Value =
+                    sale.reponse.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or(Value::Null);
+                let mut res = (status.unwrap_or(StatusCode::CONFLICT), axum::Json(body)).into_response();
+                res.headers_mut()
+                    .insert("content-type", axum::http::HeaderValue::from_static("application/problem+json"));
                 return Ok(Some(Err(res)));
             }
             _ => return Ok(Some(Ok(sale.id))),

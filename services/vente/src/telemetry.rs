@@ -19,54 +19,31 @@ impl SaleMetrics {
     pub fn new(m: &Metrics) -> Self {
         let service = m.service();
         let duration = HistogramVec::new(
-            HistogramOpts::new(
-                "saga_duration_seconds",
-                "Durée de la saga d'encaissement, par issue",
-            )
-            .const_label("service", service)
-            .buckets(vec![
-                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-            ]),
+            HistogramOpts::new("saga_duration_seconds", "Durée de la saga d'encaissement, par issue")
+                .const_label("service", service)
+                .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
             &["outcome"],
         )
         .unwrap_or_else(|e| panic!("métrique : {e}"));
         let amount = CounterVec::new(
-            Opts::new(
-                "ventes_montant_total",
-                "Montant des ventes terminées (dollars, taxes comprises), par magasin",
-            )
-            .const_label("service", service),
+            Opts::new("ventes_montant_total", "Montant des ventes terminées (dollars, taxes comprises), par magasin")
+                .const_label("service", service),
             &["magasin"],
         )
         .unwrap_or_else(|e| panic!("métrique : {e}"));
         let backlog = Gauge::with_opts(
-            Opts::new(
-                "outbox_backlog",
-                "Événements de l'outbox pas encore publiés",
-            )
-            .const_label("service", service),
+            Opts::new("outbox_backlog", "Événements de l'outbox pas encore publiés").const_label("service", service),
         )
         .unwrap_or_else(|e| panic!("métrique : {e}"));
         let lag = Gauge::with_opts(
-            Opts::new(
-                "outbox_lag_seconds",
-                "Âge du plus ancien événement non publié (secondes)",
-            )
-            .const_label("service", service),
+            Opts::new("outbox_lag_seconds", "Âge du plus ancien événement non publié (secondes)")
+                .const_label("service", service),
         )
         .unwrap_or_else(|e| panic!("métrique : {e}"));
         Self {
-            outcomes: m.counter_vec(
-                "saga_outcomes_total",
-                "Issues de la saga d'encaissement",
-                &["outcome"],
-            ),
+            outcomes: m.counter_vec("saga_outcomes_total", "Issues de la saga d'encaissement", &["outcome"]),
             duration: m.register(duration),
-            sales: m.counter_vec(
-                "ventes_total",
-                "Ventes terminées, par magasin",
-                &["magasin"],
-            ),
+            sales: m.counter_vec("ventes_total", "Ventes terminées, par magasin", &["magasin"]),
             amount: m.register(amount),
             outbox_backlog: m.register(backlog),
             outbox_lag: m.register(lag),
@@ -80,8 +57,6 @@ impl SaleMetrics {
 
     pub fn outcome(&self, outcome: &str, started: std::time::Instant) {
         self.outcomes.with_label_values(&[outcome]).inc();
-        self.duration
-            .with_label_values(&[outcome])
-            .observe(started.elapsed().as_secs_f64());
+        self.duration.with_label_values(&[outcome]).observe(started.elapsed().as_secs_f64());
     }
 }

@@ -24,24 +24,13 @@ struct Suite {
     _dbs: Vec<TestDb>,
 }
 
-async fn suite_with(
-    replicas: usize,
-    stock_override: Option<&str>,
-    panier_override: Option<&str>,
-) -> Suite {
+async fn suite_with(replicas: usize, stock_override: Option<&str>, panier_override: Option<&str>) -> Suite {
     let produit_db = TestDb::new("produit").await;
     let produit = spawn(
-        produit::build(&produit::Config {
-            common: produit_db.config("produit"),
-            cache_ttl_secs: 60,
-        })
-        .await
-        .unwrap(),
+        produit::build(&produit::Config { common: produit_db.config("produit"), cache_ttl_secs: 60 }).await.unwrap(),
     )
     .await;
-    produit::seed::seed(&produit_db.admin_pool().await)
-        .await
-        .unwrap();
+    produit::seed::seed(&produit_db.admin_pool().await).await.unwrap();
     let stock_db = TestDb::new("stock").await;
     let stock_cfg = stock::Config {
         common: stock_db.config("stock"),
@@ -50,14 +39,9 @@ async fn suite_with(
         produit_url: produit.clone(),
     };
     let stock = spawn(stock::build(&stock_cfg).await.unwrap()).await;
-    stock::seed::seed(&stock_db.admin_pool().await)
-        .await
-        .unwrap();
+    stock::seed::seed(&stock_db.admin_pool().await).await.unwrap();
     let panier_db = TestDb::new("panier").await;
-    let panier_cfg = panier::Config {
-        common: panier_db.config("panier"),
-        produit_url: produit.clone(),
-    };
+    let panier_cfg = panier::Config { common: panier_db.config("panier"), produit_url: produit.clone() };
     let panier = spawn(panier::build(&panier_cfg).await.unwrap()).await;
     let vente_db = TestDb::new("vente").await;
     let common = vente_db.config("vente");
@@ -97,17 +81,8 @@ fn key() -> String {
 }
 
 impl Suite {
-    async fn call(
-        &self,
-        method: &str,
-        url: String,
-        auth: &str,
-        body: Option<Value>,
-    ) -> reqwest::Response {
-        let mut req = self
-            .http
-            .request(method.parse().unwrap(), url)
-            .header("authorization", auth);
+    async fn call(&self, method: &str, url: String, auth: &str, body: Option<Value>) -> reqwest::Response {
+        let mut req = self.http.request(method.parse().unwrap(), url).header("authorization", auth);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -116,14 +91,7 @@ impl Suite {
 
     /// A cart of cashier `sub` at store 1 holding `lines` (produit, quantité).
     async fn cart(&self, sub: i64, lines: &[(i64, i64)]) -> i64 {
-        let res = self
-            .call(
-                "POST",
-                format!("{}/api/paniers", self.panier),
-                &cashier(sub),
-                Some(json!({})),
-            )
-            .await;
+        let res = self.call("POST", format!("{}/api/paniers", self.panier), &cashier(sub), Some(json!({}))).await;
         let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
         for (p, q) in lines {
             let res = self
@@ -139,13 +107,7 @@ impl Suite {
         id
     }
 
-    async fn checkout(
-        &self,
-        replica: usize,
-        sub: i64,
-        key: &str,
-        body: Value,
-    ) -> reqwest::Response {
+    async fn checkout(&self, replica: usize, sub: i64, key: &str, body: Value) -> reqwest::Response {
         self.http
             .post(format!("{}/api/ventes", self.ventes[replica]))
             .header("authorization", cashier(sub))
@@ -165,9 +127,7 @@ impl Suite {
                 None,
             )
             .await;
-        res.json::<Value>().await.unwrap()["quantite"]
-            .as_i64()
-            .unwrap()
+        res.json::<Value>().await.unwrap()["quantite"].as_i64().unwrap()
     }
 
     async fn set_quantity(&self, produit: i64, target: i64) {
@@ -216,38 +176,24 @@ impl Suite {
         let mut reserved = reserved;
         sold.sort();
         reserved.sort();
-        assert_eq!(
-            sold, reserved,
-            "ventes sans mouvement ou mouvements sans vente"
-        );
+        assert_eq!(sold, reserved, "ventes sans mouvement ou mouvements sans vente");
     }
 
     async fn events(&self, kind: &str) -> Vec<Value> {
         let client = redis::Client::open(caisse_common::testing::redis_url()).unwrap();
         let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-        let entries: redis::Value = redis::cmd("XRANGE")
-            .arg(&self.stream)
-            .arg("-")
-            .arg("+")
-            .query_async(&mut conn)
-            .await
-            .unwrap();
+        let entries: redis::Value =
+            redis::cmd("XRANGE").arg(&self.stream).arg("-").arg("+").query_async(&mut conn).await.unwrap();
         let mut out = vec![];
         if let redis::Value::Array(items) = entries {
             for item in items {
                 if let redis::Value::Array(parts) = item
                     && let Some(redis::Value::Array(fields)) = parts.get(1)
                 {
-                    let text: Vec<String> = fields
-                        .iter()
-                        .map(|f| redis::from_redis_value::<String>(f).unwrap_or_default())
-                        .collect();
+                    let text: Vec<String> =
+                        fields.iter().map(|f| redis::from_redis_value::<String>(f).unwrap_or_default()).collect();
                     let get = |name: &str| {
-                        text.iter()
-                            .position(|t| t == name)
-                            .and_then(|i| text.get(i + 1))
-                            .cloned()
-                            .unwrap_or_default()
+                        text.iter().position(|t| t == name).and_then(|i| text.get(i + 1)).cloned().unwrap_or_default()
                     };
                     if get("type") == kind {
                         out.push(serde_json::from_str(&get("charge")).unwrap());
@@ -276,58 +222,27 @@ async fn a_full_sale_with_cash_and_change() {
     let (q1, q2) = (s.quantity(1).await, s.quantity(2).await);
     let cart = s.cart(10, &[(1, 2), (2, 1), (3, 4)]).await;
     // Change a line and remove one, as a cashier would.
-    s.call(
-        "PUT",
-        format!("{}/api/paniers/{cart}/lignes/2", s.panier),
-        &cashier(10),
-        Some(json!({"quantite": 3})),
-    )
-    .await;
-    s.call(
-        "DELETE",
-        format!("{}/api/paniers/{cart}/lignes/3", s.panier),
-        &cashier(10),
-        None,
-    )
-    .await;
+    s.call("PUT", format!("{}/api/paniers/{cart}/lignes/2", s.panier), &cashier(10), Some(json!({"quantite": 3})))
+        .await;
+    s.call("DELETE", format!("{}/api/paniers/{cart}/lignes/3", s.panier), &cashier(10), None).await;
     let res = s
-        .checkout(
-            0,
-            10,
-            &key(),
-            json!({"panier_id": cart, "paiement": {"mode": "especes", "montant_recu": "500.00"}}),
-        )
+        .checkout(0, 10, &key(), json!({"panier_id": cart, "paiement": {"mode": "especes", "montant_recu": "500.00"}}))
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let recu: Value = res.json().await.unwrap();
     let price = |id| produit::seed::demo_price(id);
-    let sous_total =
-        price(1) * rust_decimal::Decimal::from(2) + price(2) * rust_decimal::Decimal::from(3);
+    let sous_total = price(1) * rust_decimal::Decimal::from(2) + price(2) * rust_decimal::Decimal::from(3);
     let t = vente::domain::totaux(sous_total);
     assert_eq!(recu["sous_total"], t.sous_total.to_string());
     assert_eq!(recu["total"], t.total.to_string());
     let a_payer = vente::domain::arrondi_especes(t.total);
     assert_eq!(recu["paiement"]["a_payer"], a_payer.to_string());
-    assert_eq!(
-        recu["paiement"]["monnaie"],
-        (rust_decimal::Decimal::from(500) - a_payer)
-            .round_dp(2)
-            .to_string()
-    );
+    assert_eq!(recu["paiement"]["monnaie"], (rust_decimal::Decimal::from(500) - a_payer).round_dp(2).to_string());
     assert_eq!(recu["lignes"].as_array().unwrap().len(), 2);
     let id = recu["id"].as_str().unwrap().to_owned();
     // The receipt can be read again.
-    let again: Value = s
-        .call(
-            "GET",
-            format!("{}/api/ventes/{id}", s.ventes[0]),
-            &cashier(10),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let again: Value =
+        s.call("GET", format!("{}/api/ventes/{id}", s.ventes[0]), &cashier(10), None).await.json().await.unwrap();
     assert_eq!(again["numero"], recu["numero"]);
     assert_eq!((s.quantity(1).await, s.quantity(2).await), (q1 - 2, q2 - 3));
     let ledger: Value = s
@@ -342,27 +257,12 @@ async fn a_full_sale_with_cash_and_change() {
         .await
         .unwrap();
     assert_eq!(ledger["mouvements"].as_array().unwrap().len(), 2);
-    let cart_after: Value = s
-        .call(
-            "GET",
-            format!("{}/api/paniers/{cart}", s.panier),
-            &cashier(10),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let cart_after: Value =
+        s.call("GET", format!("{}/api/paniers/{cart}", s.panier), &cashier(10), None).await.json().await.unwrap();
     assert_eq!(cart_after["statut"], "ferme");
     assert_eq!(cart_after["vente_id"], id.as_str());
     let events = s.wait_events("SaleCompleted", 1).await;
-    assert_eq!(
-        events
-            .iter()
-            .filter(|e| e["vente_id"] == id.as_str())
-            .count(),
-        1
-    );
+    assert_eq!(events.iter().filter(|e| e["vente_id"] == id.as_str()).count(), 1);
     s.assert_consistent().await;
 }
 
@@ -378,14 +278,7 @@ async fn two_hundred_concurrent_checkouts_never_oversell() {
     for (n, (sub, cart)) in carts.into_iter().enumerate() {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
-            let res = s
-                .checkout(
-                    n % 2,
-                    sub,
-                    &key(),
-                    json!({"panier_id": cart, "paiement": {"mode": "carte"}}),
-                )
-                .await;
+            let res = s.checkout(n % 2, sub, &key(), json!({"panier_id": cart, "paiement": {"mode": "carte"}})).await;
             let status = res.status();
             let body: Value = res.json().await.unwrap_or(Value::Null);
             (status, body)
@@ -423,14 +316,7 @@ async fn the_same_key_twenty_times_at_once_makes_one_sale() {
     for _ in 0..20 {
         let (s, k) = (s.clone(), k.clone());
         tasks.push(tokio::spawn(async move {
-            let res = s
-                .checkout(
-                    0,
-                    10,
-                    &k,
-                    json!({"panier_id": cart, "paiement": {"mode": "carte"}}),
-                )
-                .await;
+            let res = s.checkout(0, 10, &k, json!({"panier_id": cart, "paiement": {"mode": "carte"}})).await;
             (res.status(), res.json::<Value>().await.unwrap())
         }));
     }
@@ -438,26 +324,15 @@ async fn the_same_key_twenty_times_at_once_makes_one_sale() {
     for t in tasks {
         answers.push(t.await.unwrap());
     }
-    assert!(
-        answers.iter().all(|a| a == &answers[0]),
-        "réponses différentes : {answers:?}"
-    );
+    assert!(answers.iter().all(|a| a == &answers[0]), "réponses différentes : {answers:?}");
     assert_eq!(answers[0].0, StatusCode::CREATED);
     assert_eq!(s.quantity(5).await, q - 1);
-    let sales: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ventes")
-        .fetch_one(&s.vente_db.admin_pool().await)
-        .await
-        .unwrap();
+    let sales: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM ventes").fetch_one(&s.vente_db.admin_pool().await).await.unwrap();
     assert_eq!(sales, 1);
     // The same key with another body is refused.
-    let other = s
-        .checkout(
-            0,
-            10,
-            &k,
-            json!({"panier_id": cart, "paiement": {"mode": "especes", "montant_recu": "100"}}),
-        )
-        .await;
+    let other =
+        s.checkout(0, 10, &k, json!({"panier_id": cart, "paiement": {"mode": "especes", "montant_recu": "100"}})).await;
     assert_eq!(other.status(), StatusCode::UNPROCESSABLE_ENTITY);
     s.assert_consistent().await;
 }
@@ -468,56 +343,26 @@ async fn stock_down_is_a_503_with_no_sale_and_nothing_reserved() {
     let cart = s.cart(10, &[(7, 1)]).await;
     let q = s.quantity(7).await;
     let k = key();
-    let res = s
-        .checkout(
-            0,
-            10,
-            &k,
-            json!({"panier_id": cart, "paiement": {"mode": "carte"}}),
-        )
-        .await;
+    let res = s.checkout(0, 10, &k, json!({"panier_id": cart, "paiement": {"mode": "carte"}})).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ventes")
-        .fetch_one(&s.vente_db.admin_pool().await)
-        .await
-        .unwrap();
+    let rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM ventes").fetch_one(&s.vente_db.admin_pool().await).await.unwrap();
     assert_eq!(rows, 0, "aucune vente enregistrée");
     assert_eq!(s.quantity(7).await, q);
-    let cart_after: Value = s
-        .call(
-            "GET",
-            format!("{}/api/paniers/{cart}", s.panier),
-            &cashier(10),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        cart_after["statut"], "ouvert",
-        "le panier reste à encaisser"
-    );
+    let cart_after: Value =
+        s.call("GET", format!("{}/api/paniers/{cart}", s.panier), &cashier(10), None).await.json().await.unwrap();
+    assert_eq!(cart_after["statut"], "ouvert", "le panier reste à encaisser");
 }
 
 #[tokio::test]
 async fn panier_down_is_a_503_and_changes_nothing() {
     let s = suite_with(1, None, Some("http://127.0.0.1:1")).await;
     let q = s.quantity(8).await;
-    let res = s
-        .checkout(
-            0,
-            10,
-            &key(),
-            json!({"panier_id": 1, "paiement": {"mode": "carte"}}),
-        )
-        .await;
+    let res = s.checkout(0, 10, &key(), json!({"panier_id": 1, "paiement": {"mode": "carte"}})).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ventes")
-        .fetch_one(&s.vente_db.admin_pool().await)
-        .await
-        .unwrap();
+    let rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM ventes").fetch_one(&s.vente_db.admin_pool().await).await.unwrap();
     assert_eq!(rows, 0);
     assert_eq!(s.quantity(8).await, q);
 }
@@ -528,12 +373,7 @@ async fn cancellation_and_partial_returns_restock_exactly_once() {
     let (q9, q10) = (s.quantity(9).await, s.quantity(10).await);
     let cart = s.cart(10, &[(9, 5), (10, 2)]).await;
     let recu: Value = s
-        .checkout(
-            0,
-            10,
-            &key(),
-            json!({"panier_id": cart, "paiement": {"mode": "carte"}}),
-        )
+        .checkout(0, 10, &key(), json!({"panier_id": cart, "paiement": {"mode": "carte"}}))
         .await
         .json()
         .await
@@ -542,57 +382,30 @@ async fn cancellation_and_partial_returns_restock_exactly_once() {
     let ret_url = format!("{}/api/ventes/{id}/retours", s.ventes[0]);
     let k = key();
     let ret = |body: Value, k: String| {
-        let req = s
-            .http
-            .post(ret_url.clone())
-            .header("authorization", cashier(10))
-            .header("idempotency-key", k)
-            .json(&body);
+        let req =
+            s.http.post(ret_url.clone()).header("authorization", cashier(10)).header("idempotency-key", k).json(&body);
         async move { req.send().await.unwrap() }
     };
-    let first = ret(
-        json!({"lignes": [{"produit_id": 9, "quantite": 2}]}),
-        k.clone(),
-    )
-    .await;
+    let first = ret(json!({"lignes": [{"produit_id": 9, "quantite": 2}]}), k.clone()).await;
     assert_eq!(first.status(), StatusCode::CREATED);
     let body: Value = first.json().await.unwrap();
     assert_eq!(body["statut"], "termine");
-    let again = ret(
-        json!({"lignes": [{"produit_id": 9, "quantite": 2}]}),
-        k.clone(),
-    )
-    .await;
+    let again = ret(json!({"lignes": [{"produit_id": 9, "quantite": 2}]}), k.clone()).await;
     assert_eq!(again.status(), StatusCode::OK);
     assert_eq!(s.quantity(9).await, q9 - 5 + 2);
     // 3 of product 9 are left to return: 4 is too many.
     let too_many = ret(json!({"lignes": [{"produit_id": 9, "quantite": 4}]}), key()).await;
     assert_eq!(too_many.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let not_sold = ret(
-        json!({"lignes": [{"produit_id": 11, "quantite": 1}]}),
-        key(),
-    )
-    .await;
+    let not_sold = ret(json!({"lignes": [{"produit_id": 11, "quantite": 1}]}), key()).await;
     assert_eq!(not_sold.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // Cancelling puts back only what was not returned, once however often it is asked.
     for _ in 0..3 {
-        let res = s
-            .call(
-                "POST",
-                format!("{}/api/ventes/{id}/annulation", s.ventes[0]),
-                &cashier(10),
-                None,
-            )
-            .await;
+        let res = s.call("POST", format!("{}/api/ventes/{id}/annulation", s.ventes[0]), &cashier(10), None).await;
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(res.json::<Value>().await.unwrap()["statut"], "annulee");
     }
     assert_eq!((s.quantity(9).await, s.quantity(10).await), (q9, q10));
-    let late = ret(
-        json!({"lignes": [{"produit_id": 10, "quantite": 1}]}),
-        key(),
-    )
-    .await;
+    let late = ret(json!({"lignes": [{"produit_id": 10, "quantite": 1}]}), key()).await;
     assert_eq!(late.status(), StatusCode::CONFLICT);
     assert_eq!(s.wait_events("SaleCancelled", 1).await.len(), 1);
     assert_eq!(s.wait_events("SaleReturned", 1).await.len(), 1);
@@ -610,59 +423,25 @@ async fn only_the_cashier_or_a_gerant_cancels_and_other_stores_see_nothing() {
     let s = suite().await;
     let cart = s.cart(10, &[(12, 1)]).await;
     let recu: Value = s
-        .checkout(
-            0,
-            10,
-            &key(),
-            json!({"panier_id": cart, "paiement": {"mode": "carte"}}),
-        )
+        .checkout(0, 10, &key(), json!({"panier_id": cart, "paiement": {"mode": "carte"}}))
         .await
         .json()
         .await
         .unwrap();
     let id = recu["id"].as_str().unwrap();
     let url = format!("{}/api/ventes/{id}/annulation", s.ventes[0]);
+    assert_eq!(s.call("POST", url.clone(), &cashier(11), None).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(
-        s.call("POST", url.clone(), &cashier(11), None)
-            .await
-            .status(),
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        s.call(
-            "POST",
-            url.clone(),
-            &bearer_for(12, Role::Caissier, Some(2)),
-            None
-        )
-        .await
-        .status(),
+        s.call("POST", url.clone(), &bearer_for(12, Role::Caissier, Some(2)), None).await.status(),
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        s.call(
-            "GET",
-            format!("{}/api/ventes/{id}", s.ventes[0]),
-            &bearer(Role::Gerant, Some(2)),
-            None
-        )
-        .await
-        .status(),
+        s.call("GET", format!("{}/api/ventes/{id}", s.ventes[0]), &bearer(Role::Gerant, Some(2)), None).await.status(),
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        s.call("POST", url, &bearer(Role::Gerant, Some(1)), None)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(s.call("POST", url, &bearer(Role::Gerant, Some(1)), None).await.status(), StatusCode::OK);
     let list: Value = s
-        .call(
-            "GET",
-            format!("{}/api/ventes?limit=10", s.ventes[0]),
-            &bearer(Role::Admin, None),
-            None,
-        )
+        .call("GET", format!("{}/api/ventes?limit=10", s.ventes[0]), &bearer(Role::Admin, None), None)
         .await
         .json()
         .await
@@ -692,11 +471,7 @@ async fn bad_checkout_input_is_a_4xx_and_sells_nothing() {
     for body in cases {
         let res = s.checkout(0, 10, &key(), body.clone()).await;
         assert!(res.status().is_client_error(), "{body}: {}", res.status());
-        assert_eq!(
-            res.headers()["content-type"],
-            "application/problem+json",
-            "{body}"
-        );
+        assert_eq!(res.headers()["content-type"], "application/problem+json", "{body}");
     }
     let no_key = s
         .http
@@ -707,14 +482,7 @@ async fn bad_checkout_input_is_a_4xx_and_sells_nothing() {
         .await
         .unwrap();
     assert_eq!(no_key.status(), StatusCode::BAD_REQUEST);
-    let other_cashier = s
-        .checkout(
-            0,
-            11,
-            &key(),
-            json!({"panier_id": cart, "paiement": {"mode": "carte"}}),
-        )
-        .await;
+    let other_cashier = s.checkout(0, 11, &key(), json!({"panier_id": cart, "paiement": {"mode": "carte"}})).await;
     assert!(other_cashier.status().is_client_error());
     for path in [
         "/api/ventes/abc",
@@ -722,9 +490,7 @@ async fn bad_checkout_input_is_a_4xx_and_sells_nothing() {
         "/api/ventes?du=hier",
         "/api/ventes?limit=0",
     ] {
-        let res = s
-            .call("GET", format!("{}{path}", s.ventes[0]), &cashier(10), None)
-            .await;
+        let res = s.call("GET", format!("{}{path}", s.ventes[0]), &cashier(10), None).await;
         assert!(res.status().is_client_error(), "{path}");
     }
     assert_eq!(s.quantity(13).await, q);
@@ -735,12 +501,7 @@ async fn bad_checkout_input_is_a_4xx_and_sells_nothing() {
     assert_eq!(sold, 0);
     // The cart is still usable: a valid checkout now succeeds.
     let ok = s
-        .checkout(
-            0,
-            10,
-            &key(),
-            json!({"panier_id": cart, "paiement": {"mode": "especes", "montant_recu": "100"}}),
-        )
+        .checkout(0, 10, &key(), json!({"panier_id": cart, "paiement": {"mode": "especes", "montant_recu": "100"}}))
         .await;
     assert_eq!(ok.status(), StatusCode::CREATED);
     let _ = &s.produit;

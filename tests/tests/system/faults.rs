@@ -13,25 +13,12 @@ async fn killing_a_produit_replica_loses_no_request() {
     // Four clients loop over reads while replica 0 is SIGKILLed mid-run.
     let mut clients = vec![];
     for c in 0..4 {
-        let (http, base, auth) = (
-            sys.http.clone(),
-            sys.stack.gateway_url.clone(),
-            auth.clone(),
-        );
+        let (http, base, auth) = (sys.http.clone(), sys.stack.gateway_url.clone(), auth.clone());
         clients.push(tokio::spawn(async move {
             let mut failures = vec![];
             for i in 0..150 {
-                let path = if (i + c) % 2 == 0 {
-                    "/api/produits?q=lait"
-                } else {
-                    "/api/produits/3"
-                };
-                match http
-                    .get(format!("{base}{path}"))
-                    .header("authorization", &auth)
-                    .send()
-                    .await
-                {
+                let path = if (i + c) % 2 == 0 { "/api/produits?q=lait" } else { "/api/produits/3" };
+                match http.get(format!("{base}{path}")).header("authorization", &auth).send().await {
                     Ok(r) if r.status() == StatusCode::OK => {}
                     Ok(r) => failures.push(format!("{path}: {}", r.status())),
                     Err(e) => failures.push(format!("{path}: {e}")),
@@ -48,8 +35,5 @@ async fn killing_a_produit_replica_loses_no_request() {
     }
     assert!(lost.is_empty(), "requêtes perdues : {lost:?}");
     // The survivor still serves.
-    assert_eq!(
-        sys.get("/api/produits/3", &auth).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(sys.get("/api/produits/3", &auth).await.status(), StatusCode::OK);
 }

@@ -12,16 +12,8 @@ pub struct Sys {
 impl Sys {
     pub async fn start() -> Sys {
         let opts = Options::for_test().expect("options");
-        let stack = Stack::start(opts)
-            .await
-            .unwrap_or_else(|e| panic!("démarrage de la pile : {e:#}"));
-        Sys {
-            stack,
-            http: Client::builder()
-                .pool_max_idle_per_host(64)
-                .build()
-                .expect("client"),
-        }
+        let stack = Stack::start(opts).await.unwrap_or_else(|e| panic!("démarrage de la pile : {e:#}"));
+        Sys { stack, http: Client::builder().pool_max_idle_per_host(64).build().expect("client") }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -43,12 +35,7 @@ impl Sys {
     }
 
     pub async fn get(&self, path: &str, auth: &str) -> Response {
-        self.http
-            .get(self.url(path))
-            .header("authorization", auth)
-            .send()
-            .await
-            .expect("get")
+        self.http.get(self.url(path)).header("authorization", auth).send().await.expect("get")
     }
 
     pub async fn get_json(&self, path: &str, auth: &str) -> Value {
@@ -60,20 +47,13 @@ impl Sys {
     /// An administrator pool on one service's schema, for invariant checks.
     pub async fn schema_pool(&self, service: &str) -> sqlx::MySqlPool {
         let o = self.stack.options();
-        let url = format!(
-            "{}/{}{service}",
-            o.mysql_admin_url.trim_end_matches('/'),
-            o.schema_prefix
-        );
+        let url = format!("{}/{}{service}", o.mysql_admin_url.trim_end_matches('/'), o.schema_prefix);
         sqlx::MySqlPool::connect(&url).await.expect("pool admin")
     }
 }
 
 pub fn is_problem(res: &Response) -> bool {
-    res.headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        == Some("application/problem+json")
+    res.headers().get("content-type").and_then(|v| v.to_str().ok()) == Some("application/problem+json")
 }
 
 pub fn key() -> String {

@@ -8,12 +8,9 @@ use crate::harness::{Sys, key};
 #[tokio::test]
 async fn each_role_logs_in_and_reads_stores_and_catalogue() {
     let sys = Sys::start().await;
-    for (login, role) in [
-        ("admin", "admin"),
-        ("logistique", "logistique"),
-        ("gerant1", "gerant"),
-        ("caissier1", "caissier"),
-    ] {
+    for (login, role) in
+        [("admin", "admin"), ("logistique", "logistique"), ("gerant1", "gerant"), ("caissier1", "caissier")]
+    {
         let auth = sys.login(login).await;
         let me = sys.get_json("/api/auth/me", &auth).await;
         assert_eq!(me["role"], role);
@@ -24,20 +21,9 @@ async fn each_role_logs_in_and_reads_stores_and_catalogue() {
     let by_name = sys.get_json("/api/produits?q=baguette", &auth).await;
     assert_eq!(by_name["produits"][0]["id"], 1);
     let by_id = sys.get_json("/api/produits?q=42", &auth).await;
-    assert!(
-        by_id["produits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p["id"] == 42)
-    );
-    let code = by_name["produits"][0]["code_barres"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let by_code = sys
-        .get_json(&format!("/api/produits?q={code}"), &auth)
-        .await;
+    assert!(by_id["produits"].as_array().unwrap().iter().any(|p| p["id"] == 42));
+    let code = by_name["produits"][0]["code_barres"].as_str().unwrap().to_owned();
+    let by_code = sys.get_json(&format!("/api/produits?q={code}"), &auth).await;
     assert_eq!(by_code["produits"].as_array().unwrap().len(), 1);
     assert_eq!(by_code["produits"][0]["id"], 1);
 }
@@ -69,10 +55,7 @@ async fn a_transfer_appears_in_the_store_list_at_once_and_concurrent_ones_never_
     assert_eq!(res.status(), StatusCode::CREATED);
     // Read through the gateway several times: every replica sees it.
     for _ in 0..4 {
-        assert_eq!(
-            q(&sys.get_json("/api/stocks/magasins/2", &cashier).await, 9),
-            Some(q0 + 12)
-        );
+        assert_eq!(q(&sys.get_json("/api/stocks/magasins/2", &cashier).await, 9), Some(q0 + 12));
     }
 
     // 50 concurrent transfers of 30 compete for the centre's 1000 - 12 units of product 10... use product 11: 1000.
@@ -102,9 +85,7 @@ async fn a_transfer_appears_in_the_store_list_at_once_and_concurrent_ones_never_
     }
     assert_eq!(created, 33);
     let admin = sys.login("admin").await;
-    let centre = sys
-        .get_json("/api/stocks/magasins/6/produits/11", &admin)
-        .await;
+    let centre = sys.get_json("/api/stocks/magasins/6/produits/11", &admin).await;
     assert_eq!(centre["quantite"], 10);
     let pool = sys.schema_pool("stock").await;
     let unbalanced: i64 = sqlx::query_scalar(

@@ -11,4 +11,5 @@ mod harness;
 mod inputs;
 mod journeys;
 mod observability;
+mod sales;
 mod security;

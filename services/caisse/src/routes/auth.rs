@@ -46,16 +46,10 @@ pub async fn login(
 ) -> ApiResult<axum::Json<LoginResponse>> {
     let login = req.login.trim().to_owned();
     if login.is_empty() || login.len() > 64 {
-        return Err(ApiError::field(
-            "login",
-            "obligatoire, 64 caractères au plus",
-        ));
+        return Err(ApiError::field("login", "obligatoire, 64 caractères au plus"));
     }
     if req.mot_de_passe.is_empty() || req.mot_de_passe.len() > 128 {
-        return Err(ApiError::field(
-            "mot_de_passe",
-            "obligatoire, 128 caractères au plus",
-        ));
+        return Err(ApiError::field("mot_de_passe", "obligatoire, 128 caractères au plus"));
     }
     let found = db::credentials(&state.platform.pool, &login).await?;
     let (employe, hash) = match found {

@@ -56,11 +56,7 @@ pub async fn list_employes(
     Query(q): Query<ListParams>,
 ) -> ApiResult<axum::Json<EmployeList>> {
     auth.require_role(&[Role::Admin, Role::Gerant])?;
-    let magasin_id = if auth.role == Role::Gerant {
-        auth.magasin_id
-    } else {
-        q.magasin_id
-    };
+    let magasin_id = if auth.role == Role::Gerant { auth.magasin_id } else { q.magasin_id };
     let page = Page::parse(q.limit, q.apres)?;
     let rows = db::list_employes(&state.platform.pool, magasin_id, page).await?;
     let (employes, suivant) = page.finish(rows, |e| e.id);
@@ -78,14 +74,8 @@ pub async fn create_employe(
     auth.require_role(&[Role::Admin])?;
     let mut errors = vec![];
     let login = domain::text("login", &input.login, 64, &mut errors);
-    if !login
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    {
-        errors.push(FieldError::new(
-            "login",
-            "lettres, chiffres, point, tiret et souligné seulement",
-        ));
+    if !login.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+        errors.push(FieldError::new("login", "lettres, chiffres, point, tiret et souligné seulement"));
     }
     let nom = domain::text("nom", &input.nom, 120, &mut errors);
     domain::password(&input.mot_de_passe, &mut errors);
@@ -95,26 +85,14 @@ pub async fn create_employe(
     if let Some(m) = input.magasin_id
         && db::get_magasin(pool, m).await?.is_none()
     {
-        return Err(ApiError::field(
-            "magasin_id",
-            format!("le magasin {m} n'existe pas"),
-        ));
+        return Err(ApiError::field("magasin_id", format!("le magasin {m} n'existe pas")));
     }
     let hash = password::hash_async(input.mot_de_passe).await?;
-    let id = db::insert_employe(pool, &login, &nom, input.role, input.magasin_id, &hash)
-        .await
-        .map_err(|e| match e {
-            ApiError::Conflict { .. } => {
-                ApiError::conflict(format!("Le login « {login} » est déjà pris."))
-            }
+    let id =
+        db::insert_employe(pool, &login, &nom, input.role, input.magasin_id, &hash).await.map_err(|e| match e {
+            ApiError::Conflict { .. } => ApiError::conflict(format!("Le login « {login} » est déjà pris.")),
             other => other,
         })?;
-    let e = db::get_employe(pool, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("employé".into()))?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/employes/{id}"))],
-        axum::Json(e),
-    ))
+    let e = db::get_employe(pool, id).await?.ok_or_else(|| ApiError::NotFound("employé".into()))?;
+    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/employes/{id}"))], axum::Json(e)))
 }

@@ -62,16 +62,10 @@ impl MagasinInput {
         let adresse = self.adresse.trim().to_owned();
         let ville = self.ville.trim().to_owned();
         if adresse.chars().count() > 255 {
-            errors.push(caisse_common::FieldError::new(
-                "adresse",
-                "255 caractères au plus",
-            ));
+            errors.push(caisse_common::FieldError::new("adresse", "255 caractères au plus"));
         }
         if ville.chars().count() > 120 {
-            errors.push(caisse_common::FieldError::new(
-                "ville",
-                "120 caractères au plus",
-            ));
+            errors.push(caisse_common::FieldError::new("ville", "120 caractères au plus"));
         }
         domain::finish(errors)?;
         Ok((nom, adresse, ville))
@@ -118,27 +112,14 @@ pub async fn create_magasin(
 ) -> ApiResult<impl IntoResponse> {
     auth.require_role(&[Role::Admin])?;
     let (nom, adresse, ville) = input.checked()?;
-    let id = db::insert_magasin(
-        &state.platform.pool,
-        &nom,
-        input.type_magasin,
-        &adresse,
-        &ville,
-    )
-    .await
-    .map_err(|e| match e {
-        ApiError::Conflict { .. } => {
-            ApiError::conflict(format!("Un magasin nommé « {nom} » existe déjà."))
-        }
-        other => other,
-    })?;
+    let id = db::insert_magasin(&state.platform.pool, &nom, input.type_magasin, &adresse, &ville).await.map_err(
+        |e| match e {
+            ApiError::Conflict { .. } => ApiError::conflict(format!("Un magasin nommé « {nom} » existe déjà.")),
+            other => other,
+        },
+    )?;
     let m = find(&state, id).await?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/magasins/{id}"))],
-        etag(m.version),
-        axum::Json(m),
-    ))
+    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/magasins/{id}"))], etag(m.version), axum::Json(m)))
 }
 
 /// Replaces a magasin's fields (admin); `If-Match` names the version read.
@@ -155,17 +136,7 @@ pub async fn update_magasin(
     let version = if_match.required()?;
     let (nom, adresse, ville) = input.checked()?;
     let pool = &state.platform.pool;
-    if !db::update_magasin(
-        pool,
-        id,
-        version,
-        &nom,
-        input.type_magasin,
-        &adresse,
-        &ville,
-    )
-    .await?
-    {
+    if !db::update_magasin(pool, id, version, &nom, input.type_magasin, &adresse, &ville).await? {
         let current = find(&state, id).await?;
         return Err(ApiError::PreconditionFailed(format!(
             "Le magasin {id} a été modifié entre-temps (version actuelle {}) : relisez-le puis recommencez.",

@@ -67,10 +67,7 @@ pub async fn create_ajustement(
     }
     let motif = a.motif.trim().to_owned();
     if motif.is_empty() || motif.chars().count() > 255 {
-        return Err(ApiError::field(
-            "motif",
-            "obligatoire, 255 caractères au plus",
-        ));
+        return Err(ApiError::field("motif", "obligatoire, 255 caractères au plus"));
     }
     if a.magasin_id <= 0 {
         return Err(ApiError::field("magasin_id", "identifiant invalide"));
@@ -90,12 +87,8 @@ pub async fn create_ajustement(
     if replayed.is_none() {
         let auteur = auth.login.clone();
         with_tx(&state.platform.pool, |tx| {
-            let (reference, motif, auteur, kind) = (
-                reference.clone(),
-                motif.clone(),
-                auteur.clone(),
-                a.type_mouvement.clone(),
-            );
+            let (reference, motif, auteur, kind) =
+                (reference.clone(), motif.clone(), auteur.clone(), a.type_mouvement.clone());
             let m = (a.magasin_id, a.produit_id, a.delta);
             Box::pin(async move {
                 let mv = Move {

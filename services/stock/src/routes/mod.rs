@@ -56,63 +56,24 @@ struct MagasinRef {
 }
 
 /// The type of magasin `id` according to caisse; 422 when it does not exist.
-pub async fn magasin_type(
-    state: &AppState,
-    auth: &Auth,
-    rid: &RequestId,
-    champ: &str,
-    id: i64,
-) -> ApiResult<String> {
+pub async fn magasin_type(state: &AppState, auth: &Auth, rid: &RequestId, champ: &str, id: i64) -> ApiResult<String> {
     let url = format!("{}/api/magasins/{id}", state.config.caisse_url);
-    let ctx = CallCtx {
-        bearer: &auth.bearer,
-        request_id: &rid.0,
-    };
-    match state
-        .platform
-        .client
-        .get_json::<MagasinRef>("caisse", &url, ctx)
-        .await?
-    {
+    let ctx = CallCtx { bearer: &auth.bearer, request_id: &rid.0 };
+    match state.platform.client.get_json::<MagasinRef>("caisse", &url, ctx).await? {
         Ok(m) => Ok(m.type_magasin),
-        Err(up) if up.status == 404 => Err(ApiError::field(
-            champ,
-            format!("le magasin {id} n'existe pas"),
-        )),
-        Err(up) => Err(ApiError::Unavailable(format!(
-            "caisse a répondu {} pour le magasin {id}",
-            up.status
-        ))),
+        Err(up) if up.status == 404 => Err(ApiError::field(champ, format!("le magasin {id} n'existe pas"))),
+        Err(up) => Err(ApiError::Unavailable(format!("caisse a répondu {} pour le magasin {id}", up.status))),
     }
 }
 
 /// Checks that product `id` exists at produit; 422 otherwise.
-pub async fn require_produit(
-    state: &AppState,
-    auth: &Auth,
-    rid: &RequestId,
-    id: i64,
-) -> ApiResult<()> {
+pub async fn require_produit(state: &AppState, auth: &Auth, rid: &RequestId, id: i64) -> ApiResult<()> {
     let url = format!("{}/api/produits/{id}", state.config.produit_url);
-    let ctx = CallCtx {
-        bearer: &auth.bearer,
-        request_id: &rid.0,
-    };
-    match state
-        .platform
-        .client
-        .get_json::<serde_json::Value>("produit", &url, ctx)
-        .await?
-    {
+    let ctx = CallCtx { bearer: &auth.bearer, request_id: &rid.0 };
+    match state.platform.client.get_json::<serde_json::Value>("produit", &url, ctx).await? {
         Ok(_) => Ok(()),
-        Err(up) if up.status == 404 => Err(ApiError::field(
-            "produit_id",
-            format!("le produit {id} n'existe pas"),
-        )),
-        Err(up) => Err(ApiError::Unavailable(format!(
-            "produit a répondu {} pour le produit {id}",
-            up.status
-        ))),
+        Err(up) if up.status == 404 => Err(ApiError::field("produit_id", format!("le produit {id} n'existe pas"))),
+        Err(up) => Err(ApiError::Unavailable(format!("produit a répondu {} pour le produit {id}", up.status))),
     }
 }
 
@@ -121,9 +82,7 @@ pub async fn with_tx<T, F>(pool: &sqlx::MySqlPool, mut f: F) -> ApiResult<T>
 where
     F: for<'t> FnMut(
         &'t mut sqlx::Transaction<'static, sqlx::MySql>,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<T, TxError>> + Send + 't>,
-    >,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, TxError>> + Send + 't>>,
 {
     let mut attempt = 0;
     loop {
@@ -134,9 +93,7 @@ where
                 tx.commit().await?;
                 return Ok(v);
             }
-            Err(TxError::Sql(e))
-                if attempt < 4 && caisse_common::error::is_retryable_tx_error(&e) =>
-            {
+            Err(TxError::Sql(e)) if attempt < 4 && caisse_common::error::is_retryable_tx_error(&e) => {
                 let _ = tx.rollback().await;
                 tokio::time::sleep(std::time::Duration::from_millis(10 * attempt)).await;
             }

@@ -29,10 +29,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/stocks/reservations", post(create_reservation))
         .route("/api/stocks/reservations/{vente_id}", get(get_reservation))
-        .route(
-            "/api/stocks/reservations/{vente_id}/liberation",
-            post(release_reservation),
-        )
+        .route("/api/stocks/reservations/{vente_id}/liberation", post(release_reservation))
         .route("/api/stocks/retours", post(create_retour))
 }
 
@@ -61,9 +58,7 @@ pub struct Liberation {
 }
 
 fn check_vente_id(id: &str) -> ApiResult<()> {
-    uuid::Uuid::parse_str(id)
-        .map(|_| ())
-        .map_err(|_| ApiError::field("vente_id", "UUID attendu"))
+    uuid::Uuid::parse_str(id).map(|_| ()).map_err(|_| ApiError::field("vente_id", "UUID attendu"))
 }
 
 fn fingerprint(magasin_id: i64, lignes: &[Ligne]) -> String {
@@ -94,22 +89,8 @@ async fn load(pool: &sqlx::MySqlPool, vente_id: &str) -> ApiResult<Option<(Reser
             .bind(vente_id)
             .fetch_all(pool)
             .await?;
-    let lignes = lignes
-        .into_iter()
-        .map(|(produit_id, q)| Ligne {
-            produit_id,
-            quantite: i64::from(q),
-        })
-        .collect();
-    Ok(Some((
-        Reservation {
-            vente_id: vente_id.to_owned(),
-            magasin_id,
-            statut,
-            lignes,
-        },
-        empreinte,
-    )))
+    let lignes = lignes.into_iter().map(|(produit_id, q)| Ligne { produit_id, quantite: i64::from(q) }).collect();
+    Ok(Some((Reservation { vente_id: vente_id.to_owned(), magasin_id, statut, lignes }, empreinte)))
 }
 
 /// What an earlier call with this sale id decided, if any.
@@ -122,10 +103,7 @@ fn replay(existing: (Reservation, String), fingerprint: &str) -> ApiResult<Reser
         )));
     }
     if f != fingerprint {
-        return Err(ApiError::field(
-            "vente_id",
-            "cette vente a déjà réservé d'autres lignes",
-        ));
+        return Err(ApiError::field("vente_id", "cette vente a déjà réservé d'autres lignes"));
     }
     Ok(r)
 }
@@ -148,11 +126,9 @@ pub async fn create_reservation(
         state.reservations.with_label_values(&["rejoue"]).inc();
         return Ok((StatusCode::CREATED, axum::Json(replay(existing, &fp)?)));
     }
-    let (vente_id, magasin_id, auteur) =
-        (input.vente_id.clone(), input.magasin_id, auth.login.clone());
+    let (vente_id, magasin_id, auteur) = (input.vente_id.clone(), input.magasin_id, auth.login.clone());
     let outcome = with_tx(pool, |tx| {
-        let (vente_id, fp, lignes, auteur) =
-            (vente_id.clone(), fp.clone(), lignes.clone(), auteur.clone());
+        let (vente_id, fp, lignes, auteur) = (vente_id.clone(), fp.clone(), lignes.clone(), auteur.clone());
         Box::pin(async move { reserve(tx, &vente_id, magasin_id, &fp, &lignes, &auteur).await })
     })
     .await;
@@ -164,9 +140,8 @@ pub async fn create_reservation(
         }
         Err(ApiError::Conflict { extra: None, .. }) => {
             // The same sale id committed concurrently: answer what it decided.
-            let existing = load(pool, &vente_id)
-                .await?
-                .ok_or_else(|| ApiError::conflict("Réservation concurrente."))?;
+            let existing =
+                load(pool, &vente_id).await?.ok_or_else(|| ApiError::conflict("Réservation concurrente."))?;
             state.reservations.with_label_values(&["rejoue"]).inc();
             return Ok((StatusCode::CREATED, axum::Json(replay(existing, &fp)?)));
         }
@@ -176,9 +151,7 @@ pub async fn create_reservation(
         c.invalidate(&ledger::cache_ns(magasin_id)).await;
     }
     state.reservations.with_label_values(&["ok"]).inc();
-    let (r, _) = load(pool, &vente_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("réservation".into()))?;
+    let (r, _) = load(pool, &vente_id).await?.ok_or_else(|| ApiError::NotFound("réservation".into()))?;
     Ok((StatusCode::CREATED, axum::Json(r)))
 }
 
@@ -190,13 +163,15 @@ async fn reserve(
     lignes: &[Ligne],
     auteur: &str,
 ) -> Result<(), TxError> {
-    sqlx::query("INSERT INTO reservations (vente_id, magasin_id, statut, empreinte, auteur) VALUES (?, ?, 'reservee', ?, ?)")
-        .bind(vente_id)
-        .bind(magasin_id)
-        .bind(fp)
-        .bind(auteur)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO reservations (vente_id, magasin_id, statut, empreinte, auteur) VALUES (?, ?, 'reservee', ?, ?)",
+    )
+    .bind(vente_id)
+    .bind(magasin_id)
+    .bind(fp)
+    .bind(auteur)
+    .execute(&mut **tx)
+    .await?;
     let reference = format!("vente:{vente_id}");
     let mut shorts: Vec<Short> = vec![];
     for l in lignes {
@@ -212,22 +187,18 @@ async fn reserve(
         if let Err(s) = ledger::apply(tx, m).await? {
             shorts.push(s);
         }
-        sqlx::query(
-            "INSERT INTO reservation_lignes (vente_id, produit_id, quantite) VALUES (?, ?, ?)",
-        )
-        .bind(vente_id)
-        .bind(l.produit_id)
-        .bind(l.quantite)
-        .execute(&mut **tx)
-        .await?;
+        sqlx::query("INSERT INTO reservation_lignes (vente_id, produit_id, quantite) VALUES (?, ?, ?)")
+            .bind(vente_id)
+            .bind(l.produit_id)
+            .bind(l.quantite)
+            .execute(&mut **tx)
+            .await?;
     }
     if shorts.is_empty() {
         Ok(())
     } else {
         // Rolls back the reservation and every decrement.
-        Err(TxError::Api(crate::routes::transferts::shortage(
-            magasin_id, &shorts,
-        )))
+        Err(TxError::Api(crate::routes::transferts::shortage(magasin_id, &shorts)))
     }
 }
 
@@ -241,9 +212,7 @@ pub async fn get_reservation(
     check_vente_id(&vente_id)?;
     let (r, _) = load(&state.platform.pool, &vente_id)
         .await?
-        .ok_or_else(|| {
-            ApiError::NotFound(format!("Aucune réservation pour la vente {vente_id}."))
-        })?;
+        .ok_or_else(|| ApiError::NotFound(format!("Aucune réservation pour la vente {vente_id}.")))?;
     store_staff_or_admin(&auth, r.magasin_id)?;
     Ok(axum::Json(r))
 }
@@ -272,9 +241,7 @@ pub async fn release_reservation(
     {
         c.invalidate(&ledger::cache_ns(m)).await;
     }
-    let (r, _) = load(pool, &vente_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("réservation".into()))?;
+    let (r, _) = load(pool, &vente_id).await?.ok_or_else(|| ApiError::NotFound("réservation".into()))?;
     Ok(axum::Json(r))
 }
 
@@ -306,16 +273,14 @@ async fn release(
         Some((_, statut)) if statut == "liberee" => Ok(None),
         Some((m, _)) => {
             if m != magasin_id {
-                return Err(TxError::Api(ApiError::field(
-                    "magasin_id",
-                    "la réservation est dans un autre magasin",
-                )));
+                return Err(TxError::Api(ApiError::field("magasin_id", "la réservation est dans un autre magasin")));
             }
-            let lignes: Vec<(i64, i32)> =
-                sqlx::query_as("SELECT produit_id, quantite FROM reservation_lignes WHERE vente_id = ? ORDER BY produit_id")
-                    .bind(vente_id)
-                    .fetch_all(&mut **tx)
-                    .await?;
+            let lignes: Vec<(i64, i32)> = sqlx::query_as(
+                "SELECT produit_id, quantite FROM reservation_lignes WHERE vente_id = ? ORDER BY produit_id",
+            )
+            .bind(vente_id)
+            .fetch_all(&mut **tx)
+            .await?;
             let reference = format!("vente:{vente_id}");
             for (produit_id, q) in lignes {
                 let mv = Move {
@@ -327,14 +292,14 @@ async fn release(
                     motif: "vente compensée",
                     auteur,
                 };
-                ledger::apply(tx, mv)
-                    .await?
-                    .map_err(|_| TxError::Api(ApiError::conflict("libération refusée")))?;
+                ledger::apply(tx, mv).await?.map_err(|_| TxError::Api(ApiError::conflict("libération refusée")))?;
             }
-            sqlx::query("UPDATE reservations SET statut = 'liberee', liberee_le = CURRENT_TIMESTAMP(3) WHERE vente_id = ?")
-                .bind(vente_id)
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(
+                "UPDATE reservations SET statut = 'liberee', liberee_le = CURRENT_TIMESTAMP(3) WHERE vente_id = ?",
+            )
+            .bind(vente_id)
+            .execute(&mut **tx)
+            .await?;
             Ok(Some(m))
         }
     }
@@ -369,32 +334,21 @@ pub async fn create_retour(
                 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
     if !valid {
-        return Err(ApiError::field(
-            "reference",
-            "forme attendue : type:identifiant (ex. retour:42)",
-        ));
+        return Err(ApiError::field("reference", "forme attendue : type:identifiant (ex. retour:42)"));
     }
     let motif = input.motif.trim().chars().take(255).collect::<String>();
     let pool = &state.platform.pool;
-    let done: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM mouvements WHERE type = 'retour' AND reference = ?",
-    )
-    .bind(r)
-    .fetch_one(pool)
-    .await?;
-    let already = || {
-        (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({"reference": r, "statut": "deja_fait"})),
-        )
-    };
+    let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mouvements WHERE type = 'retour' AND reference = ?")
+        .bind(r)
+        .fetch_one(pool)
+        .await?;
+    let already = || (StatusCode::OK, axum::Json(serde_json::json!({"reference": r, "statut": "deja_fait"})));
     if done > 0 {
         return Ok(already());
     }
     let (magasin_id, auteur) = (input.magasin_id, auth.login.clone());
     let outcome = with_tx(pool, |tx| {
-        let (reference, motif, lignes, auteur) =
-            (r.clone(), motif.clone(), lignes.clone(), auteur.clone());
+        let (reference, motif, lignes, auteur) = (r.clone(), motif.clone(), lignes.clone(), auteur.clone());
         Box::pin(async move {
             for l in &lignes {
                 let mv = Move {
@@ -406,9 +360,7 @@ pub async fn create_retour(
                     motif: &motif,
                     auteur: &auteur,
                 };
-                ledger::apply(tx, mv)
-                    .await?
-                    .map_err(|_| TxError::Api(ApiError::conflict("retour refusé")))?;
+                ledger::apply(tx, mv).await?.map_err(|_| TxError::Api(ApiError::conflict("retour refusé")))?;
             }
             Ok(())
         })
@@ -423,8 +375,5 @@ pub async fn create_retour(
     if let Some(c) = &state.platform.cache {
         c.invalidate(&ledger::cache_ns(magasin_id)).await;
     }
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(serde_json::json!({"reference": r, "statut": "remis_en_stock"})),
-    ))
+    Ok((StatusCode::CREATED, axum::Json(serde_json::json!({"reference": r, "statut": "remis_en_stock"}))))
 }

@@ -24,14 +24,8 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/stocks/magasins/{magasin_id}", get(list_stocks))
-        .route(
-            "/api/stocks/magasins/{magasin_id}/produits/{produit_id}",
-            get(get_stock),
-        )
-        .route(
-            "/api/stocks/magasins/{magasin_id}/produits/{produit_id}/seuils",
-            put(update_seuils),
-        )
+        .route("/api/stocks/magasins/{magasin_id}/produits/{produit_id}", get(get_stock))
+        .route("/api/stocks/magasins/{magasin_id}/produits/{produit_id}/seuils", put(update_seuils))
         .route("/api/stocks/alertes", get(list_alertes))
 }
 
@@ -57,26 +51,14 @@ pub async fn list_stocks(
     let load = || async move {
         let rows = db::list_for_magasin(&pool, magasin_id, page).await?;
         let (stocks, suivant) = page.finish(rows, |s| s.produit_id);
-        Ok(StockList {
-            magasin_id,
-            stocks,
-            suivant,
-        })
+        Ok(StockList { magasin_id, stocks, suivant })
     };
     match &state.platform.cache {
         Some(c) => {
             let key = format!("p:{}:{}", page.limit, page.apres);
-            c.get_or_load_json(
-                &ledger::cache_ns(magasin_id),
-                &key,
-                state.config.cache_ttl_secs,
-                load,
-            )
-            .await
+            c.get_or_load_json(&ledger::cache_ns(magasin_id), &key, state.config.cache_ttl_secs, load).await
         }
-        None => Ok(RawJson(
-            serde_json::to_string(&load().await?).map_err(|e| ApiError::Internal(e.into()))?,
-        )),
+        None => Ok(RawJson(serde_json::to_string(&load().await?).map_err(|e| ApiError::Internal(e.into()))?)),
     }
 }
 
@@ -92,11 +74,7 @@ pub async fn get_stock(
     db::get(&state.platform.pool, magasin_id, produit_id)
         .await?
         .map(axum::Json)
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "Aucun stock du produit {produit_id} au magasin {magasin_id}."
-            ))
-        })
+        .ok_or_else(|| ApiError::NotFound(format!("Aucun stock du produit {produit_id} au magasin {magasin_id}.")))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -117,36 +95,18 @@ pub async fn update_seuils(
 ) -> ApiResult<axum::Json<Stock>> {
     auth.require_role(&[Role::Gerant, Role::Admin, Role::Logistique])?;
     auth.require_magasin(magasin_id)?;
-    if !(0..=1_000_000).contains(&s.seuil_alerte)
-        || s.seuil_surstock <= s.seuil_alerte
-        || s.seuil_surstock > 10_000_000
+    if !(0..=1_000_000).contains(&s.seuil_alerte) || s.seuil_surstock <= s.seuil_alerte || s.seuil_surstock > 10_000_000
     {
-        return Err(ApiError::field(
-            "seuil_surstock",
-            "0 ≤ seuil_alerte < seuil_surstock ≤ 10 000 000",
-        ));
+        return Err(ApiError::field("seuil_surstock", "0 ≤ seuil_alerte < seuil_surstock ≤ 10 000 000"));
     }
     let pool = &state.platform.pool;
-    if !db::set_thresholds(
-        pool,
-        magasin_id,
-        produit_id,
-        s.seuil_alerte,
-        s.seuil_surstock,
-    )
-    .await?
-    {
-        return Err(ApiError::NotFound(format!(
-            "Aucun stock du produit {produit_id} au magasin {magasin_id}."
-        )));
+    if !db::set_thresholds(pool, magasin_id, produit_id, s.seuil_alerte, s.seuil_surstock).await? {
+        return Err(ApiError::NotFound(format!("Aucun stock du produit {produit_id} au magasin {magasin_id}.")));
     }
     if let Some(c) = &state.platform.cache {
         c.invalidate(&ledger::cache_ns(magasin_id)).await;
     }
-    db::get(pool, magasin_id, produit_id)
-        .await?
-        .map(axum::Json)
-        .ok_or_else(|| ApiError::NotFound("stock".into()))
+    db::get(pool, magasin_id, produit_id).await?.map(axum::Json).ok_or_else(|| ApiError::NotFound("stock".into()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -178,11 +138,7 @@ pub async fn list_alertes(
     auth: Auth,
     Query(p): Query<AlerteParams>,
 ) -> ApiResult<axum::Json<AlerteList>> {
-    let magasin_id = if auth.role.is_store_scoped() {
-        auth.magasin_id
-    } else {
-        p.magasin_id
-    };
+    let magasin_id = if auth.role.is_store_scoped() { auth.magasin_id } else { p.magasin_id };
     let limit = Page::parse(p.limit, None)?.limit;
     let rows = db::alerts(&state.platform.pool, magasin_id, i64::from(limit)).await?;
     let alertes = rows

@@ -68,56 +68,27 @@ pub async fn create_transfert(
     auth.require_role(&[Role::Logistique, Role::Admin])?;
     let lignes = domain::check_lines(&input.lignes)?;
     if input.source_id == input.destination_id {
-        return Err(ApiError::field(
-            "destination_id",
-            "doit différer de la source",
-        ));
+        return Err(ApiError::field("destination_id", "doit différer de la source"));
     }
     let fingerprint = fingerprint(input.source_id, input.destination_id, &lignes);
     if let Some(existing) = replay(&state, &key, &fingerprint).await? {
         state.transfers.with_label_values(&["rejoue"]).inc();
         return Ok((
             StatusCode::CREATED,
-            [(
-                header::LOCATION,
-                format!("/api/stocks/transferts/{}", existing.id),
-            )],
+            [(header::LOCATION, format!("/api/stocks/transferts/{}", existing.id))],
             axum::Json(existing),
         ));
     }
     if magasin_type(&state, &auth, &rid, "source_id", input.source_id).await? != "logistique" {
-        return Err(ApiError::field(
-            "source_id",
-            "la source doit être le centre logistique",
-        ));
+        return Err(ApiError::field("source_id", "la source doit être le centre logistique"));
     }
-    if magasin_type(&state, &auth, &rid, "destination_id", input.destination_id).await? != "magasin"
-    {
-        return Err(ApiError::field(
-            "destination_id",
-            "la destination doit être un magasin",
-        ));
+    if magasin_type(&state, &auth, &rid, "destination_id", input.destination_id).await? != "magasin" {
+        return Err(ApiError::field("destination_id", "la destination doit être un magasin"));
     }
     let (source, destination, auteur) = (input.source_id, input.destination_id, auth.login.clone());
     let outcome = with_tx(&state.platform.pool, |tx| {
-        let (key, fingerprint, lignes, auteur) = (
-            key.clone(),
-            fingerprint.clone(),
-            lignes.clone(),
-            auteur.clone(),
-        );
-        Box::pin(async move {
-            execute(
-                tx,
-                &key,
-                &fingerprint,
-                source,
-                destination,
-                &lignes,
-                &auteur,
-            )
-            .await
-        })
+        let (key, fingerprint, lignes, auteur) = (key.clone(), fingerprint.clone(), lignes.clone(), auteur.clone());
+        Box::pin(async move { execute(tx, &key, &fingerprint, source, destination, &lignes, &auteur).await })
     })
     .await;
     let id = match outcome {
@@ -128,16 +99,12 @@ pub async fn create_transfert(
         }
         Err(ApiError::Conflict { extra: None, .. }) => {
             // A concurrent request with the same key committed first.
-            let existing = replay(&state, &key, &fingerprint)
-                .await?
-                .ok_or_else(|| ApiError::conflict("Transfert concurrent."))?;
+            let existing =
+                replay(&state, &key, &fingerprint).await?.ok_or_else(|| ApiError::conflict("Transfert concurrent."))?;
             state.transfers.with_label_values(&["rejoue"]).inc();
             return Ok((
                 StatusCode::CREATED,
-                [(
-                    header::LOCATION,
-                    format!("/api/stocks/transferts/{}", existing.id),
-                )],
+                [(header::LOCATION, format!("/api/stocks/transferts/{}", existing.id))],
                 axum::Json(existing),
             ));
         }
@@ -148,15 +115,9 @@ pub async fn create_transfert(
         cache.invalidate(&ledger::cache_ns(destination)).await;
     }
     state.transfers.with_label_values(&["ok"]).inc();
-    let t = load(&state, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("transfert {id}")))?;
+    let t = load(&state, id).await?.ok_or_else(|| ApiError::NotFound(format!("transfert {id}")))?;
     tracing::info!(transfert = id, source, destination, lignes = t.lignes.len(), par = %auth.login, "transfert effectué");
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/stocks/transferts/{id}"))],
-        axum::Json(t),
-    ))
+    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/stocks/transferts/{id}"))], axum::Json(t)))
 }
 
 fn fingerprint(source: i64, destination: i64, lignes: &[Ligne]) -> String {
@@ -172,12 +133,7 @@ fn fingerprint(source: i64, destination: i64, lignes: &[Ligne]) -> String {
 pub fn shortage(source: i64, shorts: &[Short]) -> ApiError {
     let detail = shorts
         .iter()
-        .map(|s| {
-            format!(
-                "produit {} : {} demandé(s), {} disponible(s)",
-                s.produit_id, s.demande, s.disponible
-            )
-        })
+        .map(|s| format!("produit {} : {} demandé(s), {} disponible(s)", s.produit_id, s.demande, s.disponible))
         .collect::<Vec<_>>()
         .join(" ; ");
     let manquants: Vec<_> = shorts
@@ -193,11 +149,10 @@ pub fn shortage(source: i64, shorts: &[Short]) -> ApiError {
 /// The transfer already recorded under `key`, if any; 422 if the key was
 /// used for a different request.
 async fn replay(state: &AppState, key: &str, fingerprint: &str) -> ApiResult<Option<Transfert>> {
-    let row: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, empreinte FROM transferts WHERE cle_idempotence = ?")
-            .bind(key)
-            .fetch_optional(&state.platform.pool)
-            .await?;
+    let row: Option<(i64, String)> = sqlx::query_as("SELECT id, empreinte FROM transferts WHERE cle_idempotence = ?")
+        .bind(key)
+        .fetch_optional(&state.platform.pool)
+        .await?;
     match row {
         None => Ok(None),
         Some((_, f)) if f != fingerprint => Err(ApiError::field(
@@ -261,29 +216,24 @@ async fn execute(
             motif: &motif,
             auteur,
         };
-        ledger::apply(tx, inbound)
-            .await?
-            .map_err(|_| TxError::Api(ApiError::conflict("entrée refusée")))?;
-        sqlx::query(
-            "INSERT INTO transfert_lignes (transfert_id, produit_id, quantite) VALUES (?, ?, ?)",
-        )
-        .bind(id)
-        .bind(l.produit_id)
-        .bind(l.quantite)
-        .execute(&mut **tx)
-        .await?;
+        ledger::apply(tx, inbound).await?.map_err(|_| TxError::Api(ApiError::conflict("entrée refusée")))?;
+        sqlx::query("INSERT INTO transfert_lignes (transfert_id, produit_id, quantite) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(l.produit_id)
+            .bind(l.quantite)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(id)
 }
 
 async fn load(state: &AppState, id: i64) -> ApiResult<Option<Transfert>> {
     let pool = &state.platform.pool;
-    let head: Option<(i64, i64, i64, String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT id, source_id, destination_id, auteur, cree_le FROM transferts WHERE id = ?",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
+    let head: Option<(i64, i64, i64, String, DateTime<Utc>)> =
+        sqlx::query_as("SELECT id, source_id, destination_id, auteur, cree_le FROM transferts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
     let Some((id, source_id, destination_id, auteur, cree_le)) = head else {
         return Ok(None);
     };
@@ -292,21 +242,8 @@ async fn load(state: &AppState, id: i64) -> ApiResult<Option<Transfert>> {
             .bind(id)
             .fetch_all(pool)
             .await?;
-    let lignes = lignes
-        .into_iter()
-        .map(|(produit_id, q)| Ligne {
-            produit_id,
-            quantite: i64::from(q),
-        })
-        .collect();
-    Ok(Some(Transfert {
-        id,
-        source_id,
-        destination_id,
-        lignes,
-        auteur,
-        cree_le,
-    }))
+    let lignes = lignes.into_iter().map(|(produit_id, q)| Ligne { produit_id, quantite: i64::from(q) }).collect();
+    Ok(Some(Transfert { id, source_id, destination_id, lignes, auteur, cree_le }))
 }
 
 /// One transfer (staff of either magasin, logistique, admin).
@@ -316,13 +253,9 @@ pub async fn get_transfert(
     auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<Transfert>> {
-    let t = load(&state, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("Le transfert {id} n'existe pas.")))?;
+    let t = load(&state, id).await?.ok_or_else(|| ApiError::NotFound(format!("Le transfert {id} n'existe pas.")))?;
     if !auth.can_access_magasin(t.source_id) && !auth.can_access_magasin(t.destination_id) {
-        return Err(ApiError::NotFound(format!(
-            "Le transfert {id} n'existe pas."
-        )));
+        return Err(ApiError::NotFound(format!("Le transfert {id} n'existe pas.")));
     }
     Ok(axum::Json(t))
 }

@@ -55,17 +55,12 @@ pub struct Recu {
 }
 
 async fn receipt(state: &AppState, sale: db::Sale) -> ApiResult<Recu> {
-    let (Some(sous_total), Some(tps), Some(tvq), Some(total)) =
-        (sale.sous_total, sale.tps, sale.tvq, sale.total)
+    let (Some(sous_total), Some(tps), Some(tvq), Some(total)) = (sale.sous_total, sale.tps, sale.tvq, sale.total)
     else {
-        return Err(ApiError::NotFound(format!(
-            "La vente {} n'est pas terminée.",
-            sale.id
-        )));
+        return Err(ApiError::NotFound(format!("La vente {} n'est pas terminée.", sale.id)));
     };
-    let paiement = domain::regler(total, sale.mode_paiement, sale.montant_recu).map_err(|e| {
-        ApiError::Internal(anyhow::anyhow!("règlement incohérent de {} : {e}", sale.id))
-    })?;
+    let paiement = domain::regler(total, sale.mode_paiement, sale.montant_recu)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("règlement incohérent de {} : {e}", sale.id)))?;
     Ok(Recu {
         lignes: db::lines(&state.platform.pool, &sale.id).await?,
         retours: aftersale::returns_of(state, &sale.id).await?,
@@ -79,27 +74,18 @@ async fn receipt(state: &AppState, sale: db::Sale) -> ApiResult<Recu> {
         terminee_le: sale.terminee_le,
         annulee_le: sale.annulee_le,
         annulee_par: sale.annulee_par,
-        totaux: Totaux {
-            sous_total,
-            tps,
-            tvq,
-            total,
-        },
+        totaux: Totaux { sous_total, tps, tvq, total },
         paiement,
     })
 }
 
 async fn visible_sale(state: &AppState, auth: &Auth, id: &str) -> ApiResult<db::Sale> {
     if uuid::Uuid::parse_str(id).is_err() {
-        return Err(ApiError::BadRequest(format!(
-            "« {id} » n'est pas un identifiant de vente (UUID)."
-        )));
+        return Err(ApiError::BadRequest(format!("« {id} » n'est pas un identifiant de vente (UUID).")));
     }
     db::get(&state.platform.pool, id)
         .await?
-        .filter(|s| {
-            aftersale::can_see(auth, s) && !matches!(s.statut.as_str(), "en_cours" | "rejetee")
-        })
+        .filter(|s| aftersale::can_see(auth, s) && !matches!(s.statut.as_str(), "en_cours" | "rejetee"))
         .ok_or_else(|| ApiError::NotFound(format!("La vente {id} n'existe pas.")))
 }
 
@@ -118,15 +104,9 @@ pub async fn create_vente(
 ) -> ApiResult<Response> {
     match saga::checkout(&state, &auth, &rid, &key, input).await? {
         Ok(id) => {
-            let sale = db::get(&state.platform.pool, &id)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(id.clone()))?;
+            let sale = db::get(&state.platform.pool, &id).await?.ok_or_else(|| ApiError::NotFound(id.clone()))?;
             let recu = receipt(&state, sale).await?;
-            Ok((
-                StatusCode::CREATED,
-                [(header::LOCATION, format!("/api/ventes/{id}"))],
-                axum::Json(recu),
-            )
+            Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/ventes/{id}"))], axum::Json(recu))
                 .into_response())
         }
         Err(stored) => Ok(stored),
@@ -194,28 +174,12 @@ pub async fn list_ventes(
     auth: Auth,
     Query(p): Query<ListParams>,
 ) -> ApiResult<axum::Json<VenteList>> {
-    auth.require_role(&[
-        caisse_common::Role::Caissier,
-        caisse_common::Role::Gerant,
-        caisse_common::Role::Admin,
-    ])?;
-    let magasin_id = if auth.role.is_store_scoped() {
-        auth.magasin_id
-    } else {
-        p.magasin_id
-    };
+    auth.require_role(&[caisse_common::Role::Caissier, caisse_common::Role::Gerant, caisse_common::Role::Admin])?;
+    let magasin_id = if auth.role.is_store_scoped() { auth.magasin_id } else { p.magasin_id };
     let limit = caisse_common::pagination::Page::parse(p.limit, None)?.limit;
     let from = p.du.as_deref().map(|d| parse_time("du", d)).transpose()?;
     let to = p.au.as_deref().map(|d| parse_time("au", d)).transpose()?;
-    let mut rows = db::list(
-        &state.platform.pool,
-        magasin_id,
-        from,
-        to,
-        p.avant,
-        i64::from(limit) + 1,
-    )
-    .await?;
+    let mut rows = db::list(&state.platform.pool, magasin_id, from, to, p.avant, i64::from(limit) + 1).await?;
     let suivant = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
         rows.last().map(|s| s.numero)
@@ -247,10 +211,7 @@ pub async fn cancel_vente(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Recu>> {
     visible_sale(&state, &auth, &id).await?;
-    let ctx = CallCtx {
-        bearer: &auth.bearer,
-        request_id: &rid.0,
-    };
+    let ctx = CallCtx { bearer: &auth.bearer, request_id: &rid.0 };
     aftersale::cancel(&state, &auth, ctx, &id).await?;
     let sale = visible_sale(&state, &auth, &id).await?;
     Ok(axum::Json(receipt(&state, sale).await?))
@@ -268,17 +229,7 @@ pub async fn create_retour(
     Json(input): Json<NouveauRetour>,
 ) -> ApiResult<(StatusCode, axum::Json<Retour>)> {
     visible_sale(&state, &auth, &id).await?;
-    let ctx = CallCtx {
-        bearer: &auth.bearer,
-        request_id: &rid.0,
-    };
+    let ctx = CallCtx { bearer: &auth.bearer, request_id: &rid.0 };
     let (created, retour) = aftersale::create_return(&state, &auth, ctx, &id, &key, input).await?;
-    Ok((
-        if created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
-        axum::Json(retour),
-    ))
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, axum::Json(retour)))
 }
