@@ -48,7 +48,8 @@ pub struct CommonConfig {
     pub redis_prefix: String,
     pub jwt_secret: String,
     pub log_json: bool,
-    /// Maximum MySQL connections per replica.
+    /// Maximum MySQL connections per replica (10: ten replicas stay well
+    /// under MariaDB's default limit of 151).
     pub db_max_connections: u32,
 }
 
@@ -70,7 +71,7 @@ impl CommonConfig {
             redis_prefix: env_string("REDIS_PREFIX", "caisse:"),
             jwt_secret,
             log_json: env_string("LOG_FORMAT", "json") == "json",
-            db_max_connections: env_or("DB_MAX_CONNECTIONS", 20)?,
+            db_max_connections: env_or("DB_MAX_CONNECTIONS", 10)?,
         })
     }
 }

@@ -32,7 +32,7 @@ pub const MAX_LIGNES: i64 = 100;
 #[openapi(
     info(title = "Caisse — service panier", description = "Paniers en cours aux caisses."),
     paths(create_panier, list_paniers, get_panier, set_ligne, remove_ligne, empty_panier, close_panier),
-    components(schemas(Panier, LignePanier, NouveauPanier, Quantite, Fermeture, PanierList, caisse_common::FieldError)),
+    components(schemas(Panier, PanierFerme, LignePanier, NouveauPanier, Quantite, Fermeture, PanierList, caisse_common::FieldError)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
@@ -329,14 +329,13 @@ pub async fn empty_panier(
 
 /// Closes the cart for the sale that paid it. Idempotent for that sale.
 #[utoipa::path(post, path = "/api/paniers/{id}/fermeture", request_body = Fermeture,
-    responses((status = 200, body = Panier), (status = 404), (status = 409, description = "fermé par une autre vente")))]
+    responses((status = 200, body = PanierFerme), (status = 404), (status = 409, description = "fermé par une autre vente")))]
 pub async fn close_panier(
     State(state): State<AppState>,
     auth: Auth,
-    rid: RequestId,
     Path(id): Path<i64>,
     Json(f): Json<Fermeture>,
-) -> ApiResult<axum::Json<Panier>> {
+) -> ApiResult<axum::Json<PanierFerme>> {
     if f.vente_id.is_empty() || f.vente_id.len() > 36 {
         return Err(ApiError::field("vente_id", "identifiant de vente attendu"));
     }
@@ -353,5 +352,13 @@ pub async fn close_panier(
         _ => db::close(&mut tx, id, &f.vente_id).await?,
     }
     tx.commit().await?;
-    get_panier(State(state), auth, rid, Path(id)).await
+    // No pricing here: the sale already holds its snapshot.
+    Ok(axum::Json(PanierFerme { id, statut: "ferme".into(), vente_id: f.vente_id }))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PanierFerme {
+    pub id: i64,
+    pub statut: String,
+    pub vente_id: String,
 }

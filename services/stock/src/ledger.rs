@@ -31,9 +31,12 @@ pub struct Short {
 /// otherwise returns the shortage and changes nothing.
 pub async fn apply(tx: &mut Transaction<'_, MySql>, m: Move<'_>) -> Result<Result<i32, Short>, TxError> {
     let delta = i32::try_from(m.delta).map_err(|_| ApiError::field("quantite", "hors limites"))?;
+    // LAST_INSERT_ID(expr) hands the new quantity back in the OK packet,
+    // saving a SELECT per line.
+    let after: i64;
     if delta < 0 {
         let res = sqlx::query(
-            "UPDATE stocks SET quantite = quantite + ?, version = version + 1 \
+            "UPDATE stocks SET quantite = LAST_INSERT_ID(quantite + ?), version = version + 1 \
              WHERE magasin_id = ? AND produit_id = ? AND quantite >= ?",
         )
         .bind(delta)
@@ -55,22 +58,21 @@ pub async fn apply(tx: &mut Transaction<'_, MySql>, m: Move<'_>) -> Result<Resul
                 disponible: i64::from(disponible.unwrap_or(0)),
             }));
         }
+        after = i64::try_from(res.last_insert_id()).unwrap_or_default();
     } else {
-        sqlx::query(
+        let res = sqlx::query(
             "INSERT INTO stocks (magasin_id, produit_id, quantite) VALUES (?, ?, ?) \
-             ON DUPLICATE KEY UPDATE quantite = quantite + VALUES(quantite), version = version + 1",
+             ON DUPLICATE KEY UPDATE quantite = LAST_INSERT_ID(quantite + VALUES(quantite)), version = version + 1",
         )
         .bind(m.magasin_id)
         .bind(m.produit_id)
         .bind(delta)
         .execute(&mut **tx)
         .await?;
+        // 1 row: a new entry holding exactly `delta`; 2: an update.
+        after = if res.rows_affected() == 1 { i64::from(delta) } else { i64::try_from(res.last_insert_id()).unwrap_or_default() };
     }
-    let after: i32 = sqlx::query_scalar("SELECT quantite FROM stocks WHERE magasin_id = ? AND produit_id = ?")
-        .bind(m.magasin_id)
-        .bind(m.produit_id)
-        .fetch_one(&mut **tx)
-        .await?;
+    let after = i32::try_from(after).map_err(|_| ApiError::field("quantite", "hors limites"))?;
     sqlx::query(
         "INSERT INTO mouvements (magasin_id, produit_id, delta, quantite_apres, type, reference, motif, auteur) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -69,6 +69,14 @@ impl App {
         .await
         .unwrap();
         assert_eq!(unbalanced, 0, "quantités non expliquées par le registre");
+        let wrong_after: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM stocks s JOIN mouvements m ON m.id = (SELECT MAX(id) FROM mouvements x \
+             WHERE x.magasin_id = s.magasin_id AND x.produit_id = s.produit_id) WHERE m.quantite_apres <> s.quantite",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(wrong_after, 0, "quantite_apres du dernier mouvement différente de la quantité");
     }
 }
 

@@ -66,10 +66,15 @@ pub struct NewSale<'a> {
     pub montant_recu: Option<Decimal>,
 }
 
-pub async fn insert_pending(pool: &MySqlPool, s: &NewSale<'_>) -> Result<(), sqlx::Error> {
+/// Records the sale as pending with its snapshot (lines, totals) in one
+/// transaction, before stock is touched. A unique-key error means the key or
+/// the cart is already taken.
+pub async fn insert_pending(pool: &MySqlPool, s: &NewSale<'_>, lines: &[SaleLine], t: &Totaux) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO ventes (id, cle_idempotence, empreinte, magasin_id, caissier_id, caissier_login, panier_id, \
-         panier_verrou, statut, mode_paiement, montant_recu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'en_cours', ?, ?)",
+         panier_verrou, statut, mode_paiement, montant_recu, sous_total, tps, tvq, total) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'en_cours', ?, ?, ?, ?, ?, ?)",
     )
     .bind(s.id)
     .bind(s.key)
@@ -81,9 +86,29 @@ pub async fn insert_pending(pool: &MySqlPool, s: &NewSale<'_>) -> Result<(), sql
     .bind(s.panier_id)
     .bind(s.mode)
     .bind(s.montant_recu)
-    .execute(pool)
+    .bind(t.sous_total)
+    .bind(t.tps)
+    .bind(t.tvq)
+    .bind(t.total)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    let rows = vec!["(?, ?, ?, ?, ?, ?, ?)"; lines.len()].join(", ");
+    let sql = format!(
+        "INSERT INTO vente_lignes (vente_id, produit_id, nom, code_barres, prix_unitaire, quantite, total_ligne) VALUES {rows}"
+    );
+    let mut insert = sqlx::query(&sql);
+    for l in lines {
+        insert = insert
+            .bind(s.id)
+            .bind(l.produit_id)
+            .bind(&l.nom)
+            .bind(&l.code_barres)
+            .bind(l.prix_unitaire)
+            .bind(l.quantite)
+            .bind(l.total_ligne);
+    }
+    insert.execute(&mut *tx).await?;
+    tx.commit().await
 }
 
 pub async fn get(pool: &MySqlPool, id: &str) -> ApiResult<Option<Sale>> {
@@ -112,36 +137,6 @@ pub async fn lines(pool: &MySqlPool, id: &str) -> ApiResult<Vec<SaleLine>> {
     .bind(id)
     .fetch_all(pool)
     .await?)
-}
-
-/// Persists the snapshot of lines and totals, before stock is touched.
-pub async fn save_snapshot(pool: &MySqlPool, id: &str, lines: &[SaleLine], t: &Totaux) -> ApiResult<()> {
-    let mut tx = pool.begin().await?;
-    for l in lines {
-        sqlx::query(
-            "INSERT INTO vente_lignes (vente_id, produit_id, nom, code_barres, prix_unitaire, quantite, total_ligne) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(l.produit_id)
-        .bind(&l.nom)
-        .bind(&l.code_barres)
-        .bind(l.prix_unitaire)
-        .bind(l.quantite)
-        .bind(l.total_ligne)
-        .execute(&mut *tx)
-        .await?;
-    }
-    sqlx::query("UPDATE ventes SET sous_total = ?, tps = ?, tvq = ?, total = ? WHERE id = ?")
-        .bind(t.sous_total)
-        .bind(t.tps)
-        .bind(t.tvq)
-        .bind(t.total)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 /// Records a rejection and its answer (replayed for the same key), freeing the cart.

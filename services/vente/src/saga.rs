@@ -2,9 +2,12 @@
 //! whatever fails — a peer, the network, this process — the row says what
 //! is left to do, and the recovery loop or a retry finishes it:
 //!
-//! 1. record the sale as `en_cours`, keyed by the client's idempotency key
-//!    (a second request with the key waits for, then replays, the first);
-//! 2. read the cart, snapshot names and prices, compute totals and payment;
+//! 1. replay the answer if the client's idempotency key is known (a second
+//!    request with the key waits for the first to finish);
+//! 2. read the cart, snapshot names and prices, compute totals and payment,
+//!    and record the sale as `en_cours` with that snapshot in one
+//!    transaction (a refusal before this records nothing; a crash before
+//!    it leaves nothing to undo);
 //! 3. reserve every line at stock in one all-or-nothing call keyed by the
 //!    sale id — an unknown outcome is compensated by a release;
 //! 4. mark the sale `terminee` and write `SaleCompleted` to the outbox in
@@ -49,9 +52,9 @@ pub struct Paiement {
     pub montant_recu: Option<String>,
 }
 
-/// What becomes of a sale whose saga stopped early.
+/// What becomes of a recorded sale whose saga stopped early.
 enum Fate {
-    /// A definite answer (empty cart, short stock...): stored and replayed.
+    /// A definite answer (short stock...): stored and replayed for its key.
     Reject(ApiError, &'static str),
     /// A transient failure before stock was touched: forget the sale so the
     /// same key can be retried.
@@ -71,7 +74,8 @@ fn fingerprint(input: &NouvelleVente) -> String {
     hex::encode(h.finalize())
 }
 
-/// Runs the saga for one checkout request; returns the sale id on success.
+/// Runs the saga for one checkout request; returns the sale id on success,
+/// or the stored answer of an earlier request with the same key.
 pub async fn checkout(
     state: &AppState,
     auth: &Auth,
@@ -88,9 +92,7 @@ pub async fn checkout(
         return Err(ApiError::field("panier_id", "identifiant de panier invalide"));
     }
     let recu = match (input.paiement.mode, input.paiement.montant_recu.as_deref()) {
-        (Mode::Especes, Some(raw)) => {
-            Some(domain::montant(raw).map_err(|e| ApiError::field("paiement.montant_recu", e))?)
-        }
+        (Mode::Especes, Some(raw)) => Some(domain::montant(raw).map_err(|e| ApiError::field("paiement.montant_recu", e))?),
         (Mode::Especes, None) => {
             return Err(ApiError::field("paiement.montant_recu", "obligatoire pour un paiement en espèces"));
         }
@@ -104,6 +106,16 @@ pub async fn checkout(
         state.metrics.outcome("replay", started);
         return Ok(answer);
     }
+    let ctx = CallCtx { bearer: &auth.bearer, request_id: &rid.0 };
+    // 2. The cart, its prices, the totals. A refusal here records nothing.
+    let (lines, totaux) = match snapshot(state, ctx, magasin_id, input.panier_id, input.paiement.mode, recu).await {
+        Ok(s) => s,
+        Err(e) => {
+            state.metrics.outcome(if e.status().is_server_error() { "compensated" } else { "rejected_input" }, started);
+            return Err(e);
+        }
+    };
+    // 1. Pending, with its snapshot, before stock is touched.
     let id = uuid::Uuid::new_v4().to_string();
     let new = db::NewSale {
         id: &id,
@@ -116,7 +128,7 @@ pub async fn checkout(
         mode: input.paiement.mode,
         montant_recu: recu,
     };
-    if let Err(e) = db::insert_pending(&state.platform.pool, &new).await {
+    if let Err(e) = db::insert_pending(&state.platform.pool, &new, &lines, &totaux).await {
         if e.as_database_error().is_some_and(|d| d.is_unique_violation()) {
             if let Some(answer) = replay(state, key, &fp).await? {
                 state.metrics.outcome("replay", started);
@@ -129,8 +141,7 @@ pub async fn checkout(
         }
         return Err(e.into());
     }
-    let ctx = CallCtx { bearer: &auth.bearer, request_id: &rid.0 };
-    match steps(state, ctx, &id, magasin_id, input.panier_id, input.paiement.mode, recu).await {
+    match reserve_and_complete(state, ctx, &new, &lines).await {
         Ok(()) => {
             state.metrics.outcome("completed", started);
             Ok(Ok(id))
@@ -152,53 +163,36 @@ pub async fn checkout(
     }
 }
 
-async fn steps(
+/// Reads the cart and prices it: the lines to sell and the totals.
+async fn snapshot(
     state: &AppState,
     ctx: CallCtx<'_>,
-    id: &str,
     magasin_id: i64,
     panier_id: i64,
     mode: Mode,
     recu: Option<Decimal>,
-) -> Result<(), Fate> {
-    let reject = |e: ApiError| Fate::Reject(e, "rejected_input");
-    // 2. The cart, its prices, the totals.
-    let cart = match peers::cart(state, ctx, panier_id).await {
-        Ok(Ok(c)) => c,
-        Ok(Err(up)) if up.status == StatusCode::NOT_FOUND => {
-            return Err(reject(ApiError::field(
-                "panier_id",
-                format!("le panier {panier_id} n'existe pas ou n'est pas le vôtre"),
-            )));
+) -> ApiResult<(Vec<db::SaleLine>, domain::Totaux)> {
+    let cart = match peers::cart(state, ctx, panier_id).await? {
+        Ok(c) => c,
+        Err(up) if up.status == StatusCode::NOT_FOUND => {
+            return Err(ApiError::field("panier_id", format!("le panier {panier_id} n'existe pas ou n'est pas le vôtre")));
         }
-        Ok(Err(up)) => {
-            return Err(reject(ApiError::BadRequest(format!("panier : {}", up.body["detail"]))));
-        }
-        Err(e) => return Err(Fate::Forget(e)),
+        Err(up) => return Err(ApiError::BadRequest(format!("panier : {}", up.body["detail"]))),
     };
     if cart.magasin_id != magasin_id {
-        return Err(reject(ApiError::Forbidden(format!(
-            "Le panier {panier_id} appartient au magasin {}.",
-            cart.magasin_id
-        ))));
+        return Err(ApiError::Forbidden(format!("Le panier {panier_id} appartient au magasin {}.", cart.magasin_id)));
     }
     if cart.statut != "ouvert" {
-        return Err(Fate::Reject(
-            ApiError::conflict(format!(
-                "Le panier {panier_id} est déjà encaissé (vente {}).",
-                cart.vente_id.unwrap_or_default()
-            )),
-            "rejected_input",
-        ));
+        return Err(ApiError::conflict(format!(
+            "Le panier {panier_id} est déjà encaissé (vente {}).",
+            cart.vente_id.unwrap_or_default()
+        )));
     }
     if cart.lignes.is_empty() {
-        return Err(reject(ApiError::field("panier_id", "le panier est vide : rien à encaisser")));
+        return Err(ApiError::field("panier_id", "le panier est vide : rien à encaisser"));
     }
     if let Some(l) = cart.lignes.iter().find(|l| !l.actif) {
-        return Err(reject(ApiError::field(
-            "panier_id",
-            format!("« {} » n'est plus vendu : retirez-le du panier", l.nom),
-        )));
+        return Err(ApiError::field("panier_id", format!("« {} » n'est plus vendu : retirez-le du panier", l.nom)));
     }
     let lines: Vec<db::SaleLine> = cart
         .lignes
@@ -214,13 +208,21 @@ async fn steps(
         })
         .collect();
     let totaux = domain::totaux(lines.iter().map(|l| l.total_ligne).sum());
-    domain::regler(totaux.total, mode, recu).map_err(|e| reject(ApiError::field("paiement.montant_recu", e)))?;
-    db::save_snapshot(&state.platform.pool, id, &lines, &totaux).await.map_err(Fate::Leave)?;
+    domain::regler(totaux.total, mode, recu).map_err(|e| ApiError::field("paiement.montant_recu", e))?;
+    Ok((lines, totaux))
+}
 
+async fn reserve_and_complete(
+    state: &AppState,
+    ctx: CallCtx<'_>,
+    sale: &db::NewSale<'_>,
+    lines: &[db::SaleLine],
+) -> Result<(), Fate> {
+    let id = sale.id;
     // 3. Reserve, all or nothing.
     let wanted: Vec<Line> =
         lines.iter().map(|l| Line { produit_id: l.produit_id, quantite: i64::from(l.quantite) }).collect();
-    match peers::reserve(state, ctx, id, magasin_id, &wanted).await {
+    match peers::reserve(state, ctx, id, sale.magasin_id, &wanted).await {
         Ok(Ok(())) => {}
         Ok(Err(up)) if up.status == StatusCode::CONFLICT => {
             let detail = up.body["detail"].as_str().unwrap_or("Stock insuffisant.").to_owned();
@@ -229,18 +231,16 @@ async fn steps(
         }
         Ok(Err(up)) => {
             let detail = up.body["detail"].as_str().unwrap_or("réservation refusée").to_owned();
-            return Err(reject(if up.status == StatusCode::FORBIDDEN {
-                ApiError::Forbidden(detail)
-            } else {
-                ApiError::BadRequest(detail)
-            }));
+            let e = if up.status == StatusCode::FORBIDDEN { ApiError::Forbidden(detail) } else { ApiError::BadRequest(detail) };
+            return Err(Fate::Reject(e, "rejected_input"));
         }
+        // Never reached stock: nothing can be reserved.
         Err(e @ ApiError::Unreachable(_)) => return Err(Fate::Forget(e)),
         Err(e) => {
             // The reservation may or may not exist: release it (idempotent,
             // and a tombstone stops a late one), then forget the sale.
             tracing::warn!(vente = id, "issue de la réservation inconnue : compensation");
-            return match peers::release(state, ctx, id, magasin_id).await {
+            return match peers::release(state, ctx, id, sale.magasin_id).await {
                 Ok(()) => Err(Fate::Forget(e)),
                 Err(_) => Err(Fate::Leave(e)),
             };
@@ -249,45 +249,78 @@ async fn steps(
     fault::crash_point("crash_after_reservation");
 
     // 4. Completed + SaleCompleted, atomically.
-    complete(state, id).await.map_err(Fate::Leave)?;
+    let done = Completed {
+        id,
+        magasin_id: sale.magasin_id,
+        caissier_id: sale.caissier_id,
+        mode: sale.mode,
+        totaux: domain::totaux(lines.iter().map(|l| l.total_ligne).sum()),
+    };
+    complete_with(state, &done, lines).await.map_err(Fate::Leave)?;
     // 5. Close the cart; recovery retries if panier is unreachable now.
-    close_cart(state, ctx, panier_id, id).await;
+    close_cart(state, ctx, sale.panier_id, id).await;
     Ok(())
 }
 
-/// Marks a reserved sale completed and queues its event, in one transaction.
+/// What the completion event says about a sale.
+pub struct Completed<'a> {
+    pub id: &'a str,
+    pub magasin_id: i64,
+    pub caissier_id: i64,
+    pub mode: Mode,
+    pub totaux: domain::Totaux,
+}
+
+/// Marks a reserved sale completed (loading it first: recovery's path).
 pub async fn complete(state: &AppState, id: &str) -> ApiResult<()> {
     let pool = &state.platform.pool;
-    let mut tx = pool.begin().await?;
-    let sale = db::lock(&mut tx, id).await?.ok_or_else(|| ApiError::NotFound(format!("vente {id}")))?;
-    match sale.statut.as_str() {
-        "en_cours" => {}
-        "terminee" | "annulation" | "annulee" => return Ok(()),
-        other => return Err(ApiError::conflict(format!("La vente {id} est {other}."))),
-    }
-    sqlx::query("UPDATE ventes SET statut = 'terminee', terminee_le = CURRENT_TIMESTAMP(3) WHERE id = ?")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let lines = sqlx::query_as::<_, (i64, i32, Decimal)>(
-        "SELECT produit_id, quantite, prix_unitaire FROM vente_lignes WHERE vente_id = ?",
+    let sale = db::get(pool, id).await?.ok_or_else(|| ApiError::NotFound(format!("vente {id}")))?;
+    let (Some(sous_total), Some(tps), Some(tvq), Some(total)) = (sale.sous_total, sale.tps, sale.tvq, sale.total) else {
+        return Err(ApiError::conflict(format!("La vente {id} n'a pas de totaux.")));
+    };
+    let lines = db::lines(pool, id).await?;
+    let done = Completed {
+        id,
+        magasin_id: sale.magasin_id,
+        caissier_id: sale.caissier_id,
+        mode: sale.mode_paiement,
+        totaux: domain::Totaux { sous_total, tps, tvq, total },
+    };
+    complete_with(state, &done, &lines).await
+}
+
+/// `en_cours` → `terminee` and its `SaleCompleted` event, in one
+/// transaction; a sale another path already completed is left as is.
+pub async fn complete_with(state: &AppState, sale: &Completed<'_>, lines: &[db::SaleLine]) -> ApiResult<()> {
+    let mut tx = state.platform.pool.begin().await?;
+    let res = sqlx::query(
+        "UPDATE ventes SET statut = 'terminee', terminee_le = CURRENT_TIMESTAMP(3) WHERE id = ? AND statut = 'en_cours'",
     )
-    .bind(id)
-    .fetch_all(&mut *tx)
+    .bind(sale.id)
+    .execute(&mut *tx)
     .await?;
+    if res.rows_affected() == 0 {
+        tx.rollback().await?;
+        let current = db::get(&state.platform.pool, sale.id).await?.map(|s| s.statut).unwrap_or_default();
+        return match current.as_str() {
+            "terminee" | "annulation" | "annulee" => Ok(()),
+            other => Err(ApiError::conflict(format!("La vente {} est {other}.", sale.id))),
+        };
+    }
+    let t = &sale.totaux;
     let payload = json!({
-        "vente_id": id,
+        "vente_id": sale.id,
         "magasin_id": sale.magasin_id,
         "caissier_id": sale.caissier_id,
-        "lignes": lines.iter().map(|(p, q, prix)| json!({"produit_id": p, "quantite": q, "prix_unitaire": prix})).collect::<Vec<_>>(),
-        "sous_total": sale.sous_total, "tps": sale.tps, "tvq": sale.tvq, "total": sale.total,
-        "mode_paiement": sale.mode_paiement.as_str(),
+        "lignes": lines.iter().map(|l| json!({"produit_id": l.produit_id, "quantite": l.quantite, "prix_unitaire": l.prix_unitaire})).collect::<Vec<_>>(),
+        "sous_total": t.sous_total, "tps": t.tps, "tvq": t.tvq, "total": t.total,
+        "mode_paiement": sale.mode.as_str(),
     });
-    db::outbox(&mut tx, "SaleCompleted", id, &payload).await?;
+    db::outbox(&mut tx, "SaleCompleted", sale.id, &payload).await?;
     tx.commit().await?;
     let magasin = sale.magasin_id.to_string();
     state.metrics.sales.with_label_values(&[&magasin]).inc();
-    if let Some(total) = sale.total.and_then(|t| t.to_string().parse::<f64>().ok()) {
+    if let Ok(total) = t.total.to_string().parse::<f64>() {
         state.metrics.amount.with_label_values(&[&magasin]).inc_by(total);
     }
     state.outbox_wake.notify_one();

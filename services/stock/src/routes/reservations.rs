@@ -122,10 +122,7 @@ pub async fn create_reservation(
     let lignes = domain::check_lines(&input.lignes)?;
     let fp = fingerprint(input.magasin_id, &lignes);
     let pool = &state.platform.pool;
-    if let Some(existing) = load(pool, &input.vente_id).await? {
-        state.reservations.with_label_values(&["rejoue"]).inc();
-        return Ok((StatusCode::CREATED, axum::Json(replay(existing, &fp)?)));
-    }
+    // No read first: a repeat collides on the sale id and is answered below.
     let (vente_id, magasin_id, auteur) = (input.vente_id.clone(), input.magasin_id, auth.login.clone());
     let outcome = with_tx(pool, |tx| {
         let (vente_id, fp, lignes, auteur) = (vente_id.clone(), fp.clone(), lignes.clone(), auteur.clone());
@@ -151,8 +148,7 @@ pub async fn create_reservation(
         c.invalidate(&ledger::cache_ns(magasin_id)).await;
     }
     state.reservations.with_label_values(&["ok"]).inc();
-    let (r, _) = load(pool, &vente_id).await?.ok_or_else(|| ApiError::NotFound("réservation".into()))?;
-    Ok((StatusCode::CREATED, axum::Json(r)))
+    Ok((StatusCode::CREATED, axum::Json(Reservation { vente_id, magasin_id, statut: "reservee".into(), lignes })))
 }
 
 async fn reserve(
@@ -187,19 +183,19 @@ async fn reserve(
         if let Err(s) = ledger::apply(tx, m).await? {
             shorts.push(s);
         }
-        sqlx::query("INSERT INTO reservation_lignes (vente_id, produit_id, quantite) VALUES (?, ?, ?)")
-            .bind(vente_id)
-            .bind(l.produit_id)
-            .bind(l.quantite)
-            .execute(&mut **tx)
-            .await?;
     }
-    if shorts.is_empty() {
-        Ok(())
-    } else {
+    if !shorts.is_empty() {
         // Rolls back the reservation and every decrement.
-        Err(TxError::Api(crate::routes::transferts::shortage(magasin_id, &shorts)))
+        return Err(TxError::Api(crate::routes::transferts::shortage(magasin_id, &shorts)));
     }
+    let rows = vec!["(?, ?, ?)"; lignes.len()].join(", ");
+    let sql = format!("INSERT INTO reservation_lignes (vente_id, produit_id, quantite) VALUES {rows}");
+    let mut insert = sqlx::query(&sql);
+    for l in lignes {
+        insert = insert.bind(vente_id).bind(l.produit_id).bind(l.quantite);
+    }
+    insert.execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// A sale's reservation (the saga's recovery asks it).

@@ -1,0 +1,183 @@
+//! Checkout benchmark (not a test): 64 concurrent cashiers check out fresh
+//! 3-line carts through the gateway; prints sales/s, p50/p99 and errors.
+//!
+//! Usage: bench-checkout <gateway-url> [sales, default 3000] [concurrency, default 64]
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+const CASHIERS: &[(&str, i64)] =
+    &[("caissier1", 1), ("caissier1b", 1), ("caissier2", 2), ("caissier3", 3), ("caissier4", 4), ("caissier5", 5)];
+
+async fn login(http: &reqwest::Client, base: &str, login: &str) -> anyhow::Result<String> {
+    let res: Value = http
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"login": login, "mot_de_passe": "demo1234"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(format!("Bearer {}", res["jeton"].as_str().context("jeton")?))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Runs `n` jobs over `concurrency` workers; returns each job's latency or error.
+async fn run_phase<F, Fut>(n: usize, concurrency: usize, job: F) -> (Duration, Vec<Result<Duration, String>>)
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send,
+{
+    let job = Arc::new(job);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = vec![];
+    for _ in 0..concurrency {
+        let (job, next) = (job.clone(), next.clone());
+        workers.push(tokio::spawn(async move {
+            let mut out = vec![];
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let t = Instant::now();
+                out.push(job(i).await.map(|()| t.elapsed()));
+            }
+            out
+        }));
+    }
+    let mut all = vec![];
+    for w in workers {
+        all.extend(w.await.unwrap_or_default());
+    }
+    (started.elapsed(), all)
+}
+
+fn report(name: &str, elapsed: Duration, results: &[Result<Duration, String>]) {
+    let mut ok: Vec<Duration> = results.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
+    ok.sort();
+    let mut errors: std::collections::BTreeMap<&str, usize> = Default::default();
+    for e in results.iter().filter_map(|r| r.as_ref().err()) {
+        *errors.entry(e.as_str()).or_default() += 1;
+    }
+    println!(
+        "{name:<28} {:>8} ok {:>10.1}/s  p50 {:>7.1} ms  p99 {:>7.1} ms  errors {:?}",
+        ok.len(),
+        ok.len() as f64 / elapsed.as_secs_f64(),
+        percentile(&ok, 0.50).as_secs_f64() * 1e3,
+        percentile(&ok, 0.99).as_secs_f64() * 1e3,
+        errors
+    );
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let base = args.get(1).context("usage : bench-checkout <url-passerelle> [ventes] [concurrence]")?.clone();
+    let sales: usize = args.get(2).map_or(Ok(3000), |s| s.parse())?;
+    let concurrency: usize = args.get(3).map_or(Ok(64), |s| s.parse())?;
+    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build()?;
+
+    // Enough stock in every store for the run (receptions, ledgered).
+    let admin = login(&http, &base, "admin").await?;
+    for m in 1..=5 {
+        for p in 1..=60 {
+            let res = http
+                .post(format!("{base}/api/stocks/ajustements"))
+                .header("authorization", &admin)
+                .json(&json!({"magasin_id": m, "produit_id": p, "delta": 10_000, "motif": "banc d'essai", "type": "reception"}))
+                .send()
+                .await?;
+            anyhow::ensure!(res.status().is_success(), "réapprovisionnement : {}", res.status());
+        }
+    }
+    let mut tokens = vec![];
+    for (l, _) in CASHIERS {
+        tokens.push(login(&http, &base, l).await?);
+    }
+    let tokens = Arc::new(tokens);
+
+    // Phase 1: fresh carts of 3 lines.
+    let carts = Arc::new(std::sync::Mutex::new(vec![0i64; sales]));
+    let (t1, r1) = {
+        let (http, base, tokens, carts) = (http.clone(), base.clone(), tokens.clone(), carts.clone());
+        run_phase(sales, concurrency, move |i| {
+            let (http, base, tokens, carts) = (http.clone(), base.clone(), tokens.clone(), carts.clone());
+            async move {
+                let auth = &tokens[i % tokens.len()];
+                let cart: Value = http
+                    .post(format!("{base}/api/paniers"))
+                    .header("authorization", auth)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .json()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let id = cart["id"].as_i64().ok_or("panier sans id")?;
+                for k in 0..3 {
+                    let p = 1 + ((i * 7 + k * 19) % 60);
+                    let res = http
+                        .put(format!("{base}/api/paniers/{id}/lignes/{p}"))
+                        .header("authorization", auth)
+                        .json(&json!({"quantite": 1 + k}))
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if !res.status().is_success() {
+                        return Err(format!("ligne {}", res.status()));
+                    }
+                }
+                if let Ok(mut c) = carts.lock() {
+                    c[i] = id;
+                }
+                Ok(())
+            }
+        })
+        .await
+    };
+    // Phase 2: check them all out.
+    let (t2, r2) = {
+        let (http, base, tokens, carts) = (http.clone(), base.clone(), tokens.clone(), carts.clone());
+        run_phase(sales, concurrency, move |i| {
+            let (http, base, tokens) = (http.clone(), base.clone(), tokens.clone());
+            let cart = carts.lock().map(|c| c[i]).unwrap_or_default();
+            async move {
+                if cart == 0 {
+                    return Err("pas de panier".into());
+                }
+                let res = http
+                    .post(format!("{base}/api/ventes"))
+                    .header("authorization", &tokens[i % tokens.len()])
+                    .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+                    .json(&json!({"panier_id": cart, "paiement": {"mode": "carte"}}))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if res.status() == reqwest::StatusCode::CREATED { Ok(()) } else { Err(format!("HTTP {}", res.status())) }
+            }
+        })
+        .await
+    };
+    println!();
+    println!("{sales} ventes de 3 lignes, {concurrency} caissiers simultanés, via la passerelle :");
+    report("préparation des paniers", t1, &r1);
+    report("encaissement (POST /ventes)", t2, &r2);
+    println!("(ancien système : 2,84 ventes/s ; objectif : ≥ 1 000 ventes/s et p99 ≤ 100 ms)");
+    Ok(())
+}
