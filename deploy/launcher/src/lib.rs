@@ -176,6 +176,9 @@ impl Stack {
     pub async fn start(opts: Options) -> anyhow::Result<Self> {
         check_dependencies(&opts).await?;
         let nginx = nginx_binary(true)?;
+        // Fresh logs for each run (a benchmark writes millions of access lines).
+        let _ = fs::remove_dir_all(opts.run_dir.join("logs"));
+        let _ = fs::remove_file(opts.run_dir.join("nginx-access.log"));
         fs::create_dir_all(opts.run_dir.join("logs"))?;
         fs::create_dir_all(opts.run_dir.join("tmp"))?;
         fs::create_dir_all(opts.run_dir.join("cache"))?;

@@ -70,7 +70,11 @@ pub async fn apply(tx: &mut Transaction<'_, MySql>, m: Move<'_>) -> Result<Resul
         .execute(&mut **tx)
         .await?;
         // 1 row: a new entry holding exactly `delta`; 2: an update.
-        after = if res.rows_affected() == 1 { i64::from(delta) } else { i64::try_from(res.last_insert_id()).unwrap_or_default() };
+        after = if res.rows_affected() == 1 {
+            i64::from(delta)
+        } else {
+            i64::try_from(res.last_insert_id()).unwrap_or_default()
+        };
     }
     let after = i32::try_from(after).map_err(|_| ApiError::field("quantite", "hors limites"))?;
     sqlx::query(

@@ -69,7 +69,12 @@ pub struct NewSale<'a> {
 /// Records the sale as pending with its snapshot (lines, totals) in one
 /// transaction, before stock is touched. A unique-key error means the key or
 /// the cart is already taken.
-pub async fn insert_pending(pool: &MySqlPool, s: &NewSale<'_>, lines: &[SaleLine], t: &Totaux) -> Result<(), sqlx::Error> {
+pub async fn insert_pending(
+    pool: &MySqlPool,
+    s: &NewSale<'_>,
+    lines: &[SaleLine],
+    t: &Totaux,
+) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO ventes (id, cle_idempotence, empreinte, magasin_id, caissier_id, caissier_login, panier_id, \

@@ -92,7 +92,9 @@ pub async fn checkout(
         return Err(ApiError::field("panier_id", "identifiant de panier invalide"));
     }
     let recu = match (input.paiement.mode, input.paiement.montant_recu.as_deref()) {
-        (Mode::Especes, Some(raw)) => Some(domain::montant(raw).map_err(|e| ApiError::field("paiement.montant_recu", e))?),
+        (Mode::Especes, Some(raw)) => {
+            Some(domain::montant(raw).map_err(|e| ApiError::field("paiement.montant_recu", e))?)
+        }
         (Mode::Especes, None) => {
             return Err(ApiError::field("paiement.montant_recu", "obligatoire pour un paiement en espèces"));
         }
@@ -107,6 +109,7 @@ pub async fn checkout(
         return Ok(answer);
     }
     let ctx = CallCtx { bearer: &auth.bearer, request_id: &rid.0 };
+    let mut clock = Instant::now();
     // 2. The cart, its prices, the totals. A refusal here records nothing.
     let (lines, totaux) = match snapshot(state, ctx, magasin_id, input.panier_id, input.paiement.mode, recu).await {
         Ok(s) => s,
@@ -115,6 +118,7 @@ pub async fn checkout(
             return Err(e);
         }
     };
+    state.metrics.step("panier", &mut clock);
     // 1. Pending, with its snapshot, before stock is touched.
     let id = uuid::Uuid::new_v4().to_string();
     let new = db::NewSale {
@@ -141,7 +145,8 @@ pub async fn checkout(
         }
         return Err(e.into());
     }
-    match reserve_and_complete(state, ctx, &new, &lines).await {
+    state.metrics.step("enregistrement", &mut clock);
+    match reserve_and_complete(state, ctx, &new, &lines, &mut clock).await {
         Ok(()) => {
             state.metrics.outcome("completed", started);
             Ok(Ok(id))
@@ -175,7 +180,10 @@ async fn snapshot(
     let cart = match peers::cart(state, ctx, panier_id).await? {
         Ok(c) => c,
         Err(up) if up.status == StatusCode::NOT_FOUND => {
-            return Err(ApiError::field("panier_id", format!("le panier {panier_id} n'existe pas ou n'est pas le vôtre")));
+            return Err(ApiError::field(
+                "panier_id",
+                format!("le panier {panier_id} n'existe pas ou n'est pas le vôtre"),
+            ));
         }
         Err(up) => return Err(ApiError::BadRequest(format!("panier : {}", up.body["detail"]))),
     };
@@ -217,6 +225,7 @@ async fn reserve_and_complete(
     ctx: CallCtx<'_>,
     sale: &db::NewSale<'_>,
     lines: &[db::SaleLine],
+    clock: &mut Instant,
 ) -> Result<(), Fate> {
     let id = sale.id;
     // 3. Reserve, all or nothing.
@@ -231,7 +240,11 @@ async fn reserve_and_complete(
         }
         Ok(Err(up)) => {
             let detail = up.body["detail"].as_str().unwrap_or("réservation refusée").to_owned();
-            let e = if up.status == StatusCode::FORBIDDEN { ApiError::Forbidden(detail) } else { ApiError::BadRequest(detail) };
+            let e = if up.status == StatusCode::FORBIDDEN {
+                ApiError::Forbidden(detail)
+            } else {
+                ApiError::BadRequest(detail)
+            };
             return Err(Fate::Reject(e, "rejected_input"));
         }
         // Never reached stock: nothing can be reserved.
@@ -246,6 +259,7 @@ async fn reserve_and_complete(
             };
         }
     }
+    state.metrics.step("reservation", clock);
     fault::crash_point("crash_after_reservation");
 
     // 4. Completed + SaleCompleted, atomically.
@@ -257,8 +271,10 @@ async fn reserve_and_complete(
         totaux: domain::totaux(lines.iter().map(|l| l.total_ligne).sum()),
     };
     complete_with(state, &done, lines).await.map_err(Fate::Leave)?;
+    state.metrics.step("validation", clock);
     // 5. Close the cart; recovery retries if panier is unreachable now.
     close_cart(state, ctx, sale.panier_id, id).await;
+    state.metrics.step("fermeture", clock);
     Ok(())
 }
 
@@ -275,7 +291,8 @@ pub struct Completed<'a> {
 pub async fn complete(state: &AppState, id: &str) -> ApiResult<()> {
     let pool = &state.platform.pool;
     let sale = db::get(pool, id).await?.ok_or_else(|| ApiError::NotFound(format!("vente {id}")))?;
-    let (Some(sous_total), Some(tps), Some(tvq), Some(total)) = (sale.sous_total, sale.tps, sale.tvq, sale.total) else {
+    let (Some(sous_total), Some(tps), Some(tvq), Some(total)) = (sale.sous_total, sale.tps, sale.tvq, sale.total)
+    else {
         return Err(ApiError::conflict(format!("La vente {id} n'a pas de totaux.")));
     };
     let lines = db::lines(pool, id).await?;

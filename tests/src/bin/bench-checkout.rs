@@ -169,7 +169,11 @@ async fn main() -> anyhow::Result<()> {
                     .send()
                     .await
                     .map_err(|e| e.to_string())?;
-                if res.status() == reqwest::StatusCode::CREATED { Ok(()) } else { Err(format!("HTTP {}", res.status())) }
+                if res.status() == reqwest::StatusCode::CREATED {
+                    Ok(())
+                } else {
+                    Err(format!("HTTP {}", res.status()))
+                }
             }
         })
         .await
