@@ -98,3 +98,18 @@ pub async fn apply(tx: &mut Transaction<'_, MySql>, m: Move<'_>) -> Result<Resul
 pub fn cache_ns(magasin_id: i64) -> String {
     format!("stock:magasin:{magasin_id}")
 }
+
+/// Entries whose quantity the ledger does not explain: negative, not equal
+/// to the sum of their movements, or not equal to the `quantite_apres` of
+/// their latest movement. Zero at all times; the invariant tests check it.
+pub async fn unexplained_quantities(pool: &sqlx::MySqlPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM stocks s \
+         LEFT JOIN (SELECT magasin_id, produit_id, SUM(delta) AS total, MAX(id) AS dernier \
+                    FROM mouvements GROUP BY magasin_id, produit_id) m USING (magasin_id, produit_id) \
+         LEFT JOIN mouvements d ON d.id = m.dernier \
+         WHERE s.quantite < 0 OR s.quantite <> COALESCE(m.total, 0) OR s.quantite <> COALESCE(d.quantite_apres, 0)",
+    )
+    .fetch_one(pool)
+    .await
+}

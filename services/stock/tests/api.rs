@@ -60,23 +60,11 @@ impl App {
     /// Every quantity equals the sum of its movements; none is negative.
     async fn assert_ledger_balances(&self) {
         let pool = self.db.admin_pool().await;
-        let unbalanced: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM stocks s LEFT JOIN (SELECT magasin_id, produit_id, SUM(delta) AS total \
-             FROM mouvements GROUP BY magasin_id, produit_id) m USING (magasin_id, produit_id) \
-             WHERE s.quantite <> COALESCE(m.total, 0) OR s.quantite < 0",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        assert_eq!(unbalanced, 0, "quantités non expliquées par le registre");
-        let wrong_after: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM stocks s JOIN mouvements m ON m.id = (SELECT MAX(id) FROM mouvements x \
-             WHERE x.magasin_id = s.magasin_id AND x.produit_id = s.produit_id) WHERE m.quantite_apres <> s.quantite",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        assert_eq!(wrong_after, 0, "quantite_apres du dernier mouvement différente de la quantité");
+        assert_eq!(
+            stock::ledger::unexplained_quantities(&pool).await.unwrap(),
+            0,
+            "quantités non expliquées par le registre"
+        );
     }
 }
 

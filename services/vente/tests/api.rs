@@ -148,15 +148,7 @@ impl Suite {
     /// Stock's ledger explains every quantity, and sales match stock's movements.
     async fn assert_consistent(&self) {
         let stock = self.stock_db.admin_pool().await;
-        let unbalanced: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM stocks s LEFT JOIN (SELECT magasin_id, produit_id, SUM(delta) AS total \
-             FROM mouvements GROUP BY magasin_id, produit_id) m USING (magasin_id, produit_id) \
-             WHERE s.quantite <> COALESCE(m.total, 0) OR s.quantite < 0",
-        )
-        .fetch_one(&stock)
-        .await
-        .unwrap();
-        assert_eq!(unbalanced, 0, "registre déséquilibré");
+        assert_eq!(stock::ledger::unexplained_quantities(&stock).await.unwrap(), 0, "registre déséquilibré");
         let vente = self.vente_db.admin_pool().await;
         let sold: Vec<(String, i64)> = sqlx::query_as(
             "SELECT v.id, CAST(SUM(l.quantite) AS SIGNED) FROM ventes v JOIN vente_lignes l ON l.vente_id = v.id \

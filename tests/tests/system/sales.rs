@@ -159,12 +159,5 @@ async fn a_vente_process_killed_after_the_reservation_is_recovered() {
     }
     assert!(closed, "le panier est fermé par la récupération");
     let stock = sys.schema_pool("stock").await;
-    let unbalanced: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM stocks s LEFT JOIN (SELECT magasin_id, produit_id, SUM(delta) AS total \
-         FROM mouvements GROUP BY magasin_id, produit_id) m USING (magasin_id, produit_id) WHERE s.quantite <> COALESCE(m.total, 0)",
-    )
-    .fetch_one(&stock)
-    .await
-    .unwrap();
-    assert_eq!(unbalanced, 0);
+    assert_eq!(stock::ledger::unexplained_quantities(&stock).await.unwrap(), 0);
 }
