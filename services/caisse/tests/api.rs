@@ -231,6 +231,15 @@ async fn staff_accounts_are_created_by_admins_and_can_log_in() {
         .unwrap();
     assert_eq!(ok.status(), StatusCode::CREATED);
     assert_eq!(app.login("nouveau", "assez-long").await.status(), StatusCode::OK);
+    let service = app
+        .http
+        .post(format!("{}/api/employes", app.url))
+        .header("authorization", &admin)
+        .json(&json!({"login": "robot", "nom": "R", "role": "service", "mot_de_passe": "assez-long"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(service.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]

@@ -22,6 +22,9 @@ pub enum Role {
     Gerant,
     Logistique,
     Admin,
+    /// A service acting on its own behalf (never a staff account: caisse
+    /// cannot issue it). Only services holding `JWT_SECRET` mint it.
+    Service,
 }
 
 impl Role {
@@ -31,6 +34,7 @@ impl Role {
             Role::Gerant => "gerant",
             Role::Logistique => "logistique",
             Role::Admin => "admin",
+            Role::Service => "service",
         }
     }
 
@@ -48,6 +52,7 @@ impl std::str::FromStr for Role {
             "gerant" => Ok(Role::Gerant),
             "logistique" => Ok(Role::Logistique),
             "admin" => Ok(Role::Admin),
+            "service" => Ok(Role::Service),
             other => Err(format!("rôle inconnu « {other} » (caissier, gerant, logistique, admin)")),
         }
     }
@@ -96,6 +101,22 @@ impl Claims {
 
     pub fn can_access_magasin(&self, magasin_id: i64) -> bool {
         !self.role.is_store_scoped() || self.magasin_id == Some(magasin_id)
+    }
+}
+
+impl TokenKeys {
+    /// A short-lived token for `service`'s own calls to other services.
+    pub fn service_bearer(&self, service: &str) -> Result<String, ApiError> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: 0,
+            login: format!("service:{service}"),
+            role: Role::Service,
+            magasin_id: None,
+            iat: now,
+            exp: now + 300,
+        };
+        Ok(format!("Bearer {}", self.sign(&claims)?))
     }
 }
 

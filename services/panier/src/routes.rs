@@ -122,7 +122,7 @@ fn not_found(id: i64) -> ApiError {
 /// A cart is visible to its cashier, the gérant of its store, and admins.
 fn visible(auth: &Auth, cart: &db::Cart) -> bool {
     match auth.role {
-        Role::Admin => true,
+        Role::Admin | Role::Service => true,
         Role::Gerant => auth.magasin_id == Some(cart.magasin_id),
         Role::Caissier => auth.magasin_id == Some(cart.magasin_id) && auth.sub == cart.caissier_id,
         Role::Logistique => false,

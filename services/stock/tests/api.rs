@@ -292,7 +292,7 @@ async fn bad_stock_input_is_a_4xx_problem_and_changes_nothing() {
 async fn reserve(app: &App, vente: &str, magasin: i64, lignes: Value) -> reqwest::Response {
     app.http
         .post(format!("{}/api/stocks/reservations", app.url))
-        .header("authorization", bearer(Role::Caissier, Some(magasin)))
+        .header("authorization", bearer(Role::Service, None))
         .json(&json!({"vente_id": vente, "magasin_id": magasin, "lignes": lignes}))
         .send()
         .await
@@ -302,7 +302,7 @@ async fn reserve(app: &App, vente: &str, magasin: i64, lignes: Value) -> reqwest
 async fn release(app: &App, vente: &str, magasin: i64) -> reqwest::Response {
     app.http
         .post(format!("{}/api/stocks/reservations/{vente}/liberation", app.url))
-        .header("authorization", bearer(Role::Caissier, Some(magasin)))
+        .header("authorization", bearer(Role::Service, None))
         .json(&json!({"magasin_id": magasin}))
         .send()
         .await
@@ -329,11 +329,12 @@ async fn a_reservation_is_all_or_nothing_and_never_applied_twice() {
     let body: Value = short.json().await.unwrap();
     assert_eq!(body["manquants"][0]["produit_id"], 3);
     assert_eq!(app.quantity(1, 1).await, q1 - 1);
-    // Another store's cashier cannot reserve here.
+    // Only the vente service (or an admin) moves stock for sales: a cashier's
+    // own token, even of this store, is refused.
     let other = app
         .http
         .post(format!("{}/api/stocks/reservations", app.url))
-        .header("authorization", bearer(Role::Caissier, Some(2)))
+        .header("authorization", bearer(Role::Caissier, Some(1)))
         .json(&json!({"vente_id": key(), "magasin_id": 1, "lignes": lignes}))
         .send()
         .await
@@ -391,17 +392,28 @@ async fn returns_restock_once_per_reference() {
     let post = || {
         app.http
             .post(format!("{}/api/stocks/retours", app.url))
-            .header("authorization", bearer(Role::Caissier, Some(3)))
+            .header("authorization", bearer(Role::Service, None))
             .json(&body)
             .send()
     };
     assert_eq!(post().await.unwrap().status(), StatusCode::CREATED);
     assert_eq!(post().await.unwrap().status(), StatusCode::OK);
     assert_eq!(app.quantity(3, 9).await, q + 2);
-    let bad = app
+    // A cashier cannot put stock back by hand (nor pre-empt a cancellation's reference).
+    let forged = app
         .http
         .post(format!("{}/api/stocks/retours", app.url))
         .header("authorization", bearer(Role::Caissier, Some(3)))
+        .json(&json!({"reference": "annulation:1", "magasin_id": 3, "lignes": [{"produit_id": 9, "quantite": 100}], "motif": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.quantity(3, 9).await, q + 2);
+    let bad = app
+        .http
+        .post(format!("{}/api/stocks/retours", app.url))
+        .header("authorization", bearer(Role::Service, None))
         .json(
             &json!({"reference": "x'; --", "magasin_id": 3, "lignes": [{"produit_id": 9, "quantite": 2}], "motif": ""}),
         )

@@ -30,7 +30,7 @@ fn not_found(id: &str) -> ApiError {
 /// Cashiers cancel their own sales the same day; later or others' need a gérant.
 fn may_cancel(state: &AppState, auth: &Auth, sale: &db::Sale) -> ApiResult<()> {
     match auth.role {
-        Role::Admin | Role::Gerant => Ok(()),
+        Role::Admin | Role::Gerant | Role::Service => Ok(()),
         Role::Caissier => {
             let offset = state.config.store_offset;
             let sold_on = sale.cree_le.with_timezone(&offset).date_naive();

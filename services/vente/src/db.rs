@@ -161,7 +161,10 @@ pub async fn reject(pool: &MySqlPool, id: &str, status: u16, body: &serde_json::
 /// Forgets a sale that never touched stock (a transient failure): the
 /// client's key becomes usable again.
 pub async fn forget(pool: &MySqlPool, id: &str) -> ApiResult<()> {
-    sqlx::query("DELETE FROM ventes WHERE id = ? AND statut = 'en_cours'").bind(id).execute(pool).await?;
+    sqlx::query("DELETE FROM ventes WHERE id = ? AND statut IN ('en_cours', 'compensation')")
+        .bind(id)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 

@@ -97,11 +97,14 @@ async fn relay(state: &AppState, conn: &mut MySqlConnection) -> anyhow::Result<i
             .arg(payload);
     }
     let _: Vec<String> = tokio::time::timeout(Duration::from_secs(2), pipe.query_async(&mut redis)).await??;
-    let last = rows.last().map(|r| r.0).unwrap_or_default();
-    sqlx::query("UPDATE outbox SET publie_le = CURRENT_TIMESTAMP(3) WHERE publie_le IS NULL AND id <= ?")
-        .bind(last)
-        .execute(&mut *conn)
-        .await?;
+    // Exactly the rows sent: a lower id committed meanwhile is not one of them.
+    let marks = vec!["?"; rows.len()].join(", ");
+    let sql = format!("UPDATE outbox SET publie_le = CURRENT_TIMESTAMP(3) WHERE id IN ({marks})");
+    let mut update = sqlx::query(&sql);
+    for (id, _, _, _) in &rows {
+        update = update.bind(id);
+    }
+    update.execute(&mut *conn).await?;
     for (_, _, kind, _) in &rows {
         state.metrics.outbox_published.with_label_values(&[kind]).inc();
     }

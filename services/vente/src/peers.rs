@@ -2,7 +2,7 @@
 //! no user is behind the call (recovery loop).
 
 use caisse_common::{
-    ApiError, ApiResult, Claims, Role,
+    ApiError, ApiResult,
     client::{CallCtx, Upstream},
 };
 use reqwest::Method;
@@ -52,6 +52,8 @@ pub async fn reserve(
     magasin_id: i64,
     lines: &[Line],
 ) -> ApiResult<Result<(), Upstream>> {
+    let bearer = service_bearer(state)?;
+    let ctx = CallCtx { bearer: &bearer, request_id: ctx.request_id };
     let url = format!("{}/api/stocks/reservations", state.config.stock_url);
     let body = json!({"vente_id": vente_id, "magasin_id": magasin_id, "lignes": lines});
     let res: Result<Value, Upstream> =
@@ -61,6 +63,8 @@ pub async fn reserve(
 
 /// Releases a sale's reservation (idempotent; a tombstone if none exists).
 pub async fn release(state: &AppState, ctx: CallCtx<'_>, vente_id: &str, magasin_id: i64) -> ApiResult<()> {
+    let bearer = service_bearer(state)?;
+    let ctx = CallCtx { bearer: &bearer, request_id: ctx.request_id };
     let url = format!("{}/api/stocks/reservations/{vente_id}/liberation", state.config.stock_url);
     let body = json!({"magasin_id": magasin_id});
     match state.platform.client.send_json::<_, Value>(Method::POST, "stock", &url, &body, Some(vente_id), ctx).await? {
@@ -73,6 +77,8 @@ pub async fn release(state: &AppState, ctx: CallCtx<'_>, vente_id: &str, magasin
 
 /// `Some("reservee" | "liberee")`, or `None` when stock never heard of the sale.
 pub async fn reservation_status(state: &AppState, ctx: CallCtx<'_>, vente_id: &str) -> ApiResult<Option<String>> {
+    let bearer = service_bearer(state)?;
+    let ctx = CallCtx { bearer: &bearer, request_id: ctx.request_id };
     let url = format!("{}/api/stocks/reservations/{vente_id}", state.config.stock_url);
     match state.platform.client.get_json::<Value>("stock", &url, ctx).await? {
         Ok(v) => Ok(v["statut"].as_str().map(str::to_owned)),
@@ -92,6 +98,8 @@ pub async fn restock(
     lines: &[Line],
     motif: &str,
 ) -> ApiResult<()> {
+    let bearer = service_bearer(state)?;
+    let ctx = CallCtx { bearer: &bearer, request_id: ctx.request_id };
     let url = format!("{}/api/stocks/retours", state.config.stock_url);
     let body = json!({"reference": reference, "magasin_id": magasin_id, "lignes": lines, "motif": motif});
     match state.platform.client.send_json::<_, Value>(Method::POST, "stock", &url, &body, Some(reference), ctx).await? {
@@ -114,17 +122,9 @@ pub async fn close_cart(state: &AppState, ctx: CallCtx<'_>, panier_id: i64, vent
     }
 }
 
-/// A short-lived admin token vente signs for its own background work (the
-/// recovery loop finishes sales whose cashier is long gone).
+/// The token vente uses for stock (reservations, releases, returns are
+/// refused to staff tokens) and for its recovery loop: role `service`,
+/// signed by vente, valid five minutes.
 pub fn service_bearer(state: &AppState) -> ApiResult<String> {
-    let now = chrono::Utc::now().timestamp();
-    let claims = Claims {
-        sub: 0,
-        login: "vente-recuperation".into(),
-        role: Role::Admin,
-        magasin_id: None,
-        iat: now,
-        exp: now + 300,
-    };
-    Ok(format!("Bearer {}", state.platform.keys.sign(&claims)?))
+    state.platform.keys.service_bearer("vente")
 }

@@ -29,6 +29,17 @@ async fn claim(state: &AppState, table: &str, id: &str, statut: &str) -> ApiResu
     Ok(res.rows_affected() == 1)
 }
 
+/// Pending sales past the grace period, and compensations to retry.
+async fn stale_sales(state: &AppState) -> ApiResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, statut FROM ventes WHERE statut IN ('en_cours', 'compensation') \
+         AND cree_le < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND LIMIT 50",
+    )
+    .bind(grace_us(state))
+    .fetch_all(&state.platform.pool)
+    .await?)
+}
+
 async fn stale(state: &AppState, sql: &str) -> ApiResult<Vec<String>> {
     Ok(sqlx::query_scalar(sql).bind(grace_us(state)).fetch_all(&state.platform.pool).await?)
 }
@@ -39,8 +50,8 @@ pub async fn pass(state: &AppState) -> ApiResult<()> {
     fn ctx<'a>(bearer: &'a str, rid: &'a str) -> CallCtx<'a> {
         CallCtx { bearer, request_id: rid }
     }
-    for id in stale(state, "SELECT id FROM ventes WHERE statut = 'en_cours' AND cree_le < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND LIMIT 50").await? {
-        if claim(state, "ventes", &id, "en_cours").await? {
+    for (id, statut) in stale_sales(state).await? {
+        if claim(state, "ventes", &id, &statut).await? {
             let rid = format!("recuperation-{id}");
             if let Err(e) = recover_sale(state, ctx(&bearer, &rid), &id).await {
                 tracing::warn!(vente = %id, error = %e, "récupération reportée");
@@ -72,27 +83,34 @@ pub async fn pass(state: &AppState) -> ApiResult<()> {
     Ok(())
 }
 
-/// Completes a pending sale whose stock is reserved; otherwise makes sure no
-/// reservation can exist and forgets it (its key can be retried).
+/// Completes a pending sale whose stock is reserved. Otherwise first takes
+/// the decision away from the saga (`en_cours` → `compensation`, so an
+/// in-flight checkout can no longer complete it), then releases any
+/// reservation and forgets the sale (its key can be retried).
 async fn recover_sale(state: &AppState, ctx: CallCtx<'_>, id: &str) -> ApiResult<()> {
     let pool = &state.platform.pool;
-    let Some(sale) = db::get(pool, id).await? else {
-        return Ok(());
-    };
+    let Some(sale) = db::get(pool, id).await? else { return Ok(()) };
     let started = std::time::Instant::now();
-    match peers::reservation_status(state, ctx, id).await?.as_deref() {
-        Some("reservee") if sale.total.is_some() => {
+    if sale.statut == "en_cours" {
+        if peers::reservation_status(state, ctx, id).await?.as_deref() == Some("reservee") && sale.total.is_some() {
             saga::complete(state, id).await?;
             saga::close_cart(state, ctx, sale.panier_id, id).await;
             state.metrics.outcome("recovered_completed", started);
             tracing::info!(vente = id, "vente interrompue terminée par la récupération");
+            return Ok(());
         }
-        _ => {
-            peers::release(state, ctx, id, sale.magasin_id).await?;
-            db::forget(pool, id).await?;
-            state.metrics.outcome("recovered_compensated", started);
-            tracing::info!(vente = id, "vente interrompue compensée par la récupération");
+        let res = sqlx::query("UPDATE ventes SET statut = 'compensation' WHERE id = ? AND statut = 'en_cours'")
+            .bind(id)
+            .execute(pool)
+            .await?;
+        if res.rows_affected() == 0 {
+            // The saga completed or settled it meanwhile.
+            return Ok(());
         }
     }
+    peers::release(state, ctx, id, sale.magasin_id).await?;
+    db::forget(pool, id).await?;
+    state.metrics.outcome("recovered_compensated", started);
+    tracing::info!(vente = id, "vente interrompue compensée par la récupération");
     Ok(())
 }

@@ -104,7 +104,7 @@ pub async fn checkout(
         (Mode::Carte, None) => None,
     };
     let fp = fingerprint(&input);
-    if let Some(answer) = replay(state, key, &fp).await? {
+    if let Some(answer) = replay(state, auth, key, &fp).await? {
         state.metrics.outcome("replay", started);
         return Ok(answer);
     }
@@ -134,7 +134,7 @@ pub async fn checkout(
     };
     if let Err(e) = db::insert_pending(&state.platform.pool, &new, &lines, &totaux).await {
         if e.as_database_error().is_some_and(|d| d.is_unique_violation()) {
-            if let Some(answer) = replay(state, key, &fp).await? {
+            if let Some(answer) = replay(state, auth, key, &fp).await? {
                 state.metrics.outcome("replay", started);
                 return Ok(answer);
             }
@@ -238,7 +238,7 @@ async fn reserve_and_complete(
             let extra = json!({"manquants": up.body["manquants"].clone()});
             return Err(Fate::Reject(ApiError::Conflict { detail, extra: Some(extra) }, "rejected_stock"));
         }
-        Ok(Err(up)) => {
+        Ok(Err(up)) if matches!(up.status, StatusCode::FORBIDDEN | StatusCode::UNPROCESSABLE_ENTITY) => {
             let detail = up.body["detail"].as_str().unwrap_or("réservation refusée").to_owned();
             let e = if up.status == StatusCode::FORBIDDEN {
                 ApiError::Forbidden(detail)
@@ -246,6 +246,20 @@ async fn reserve_and_complete(
                 ApiError::BadRequest(detail)
             };
             return Err(Fate::Reject(e, "rejected_input"));
+        }
+        Ok(Err(up)) => {
+            // Any other refusal (an expired token, a proxy's 429...) is not a
+            // verdict on the sale: undo whatever may exist and let the client retry.
+            tracing::warn!(
+                vente = id,
+                status = up.status.as_u16(),
+                "réservation refusée de façon inattendue : compensation"
+            );
+            let e = ApiError::Unavailable(format!("Le stock a répondu {} ; réessayez.", up.status));
+            return match peers::release(state, ctx, id, sale.magasin_id).await {
+                Ok(()) => Err(Fate::Forget(e)),
+                Err(_) => Err(Fate::Leave(e)),
+            };
         }
         // Never reached stock: nothing can be reserved.
         Err(e @ ApiError::Unreachable(_)) => return Err(Fate::Forget(e)),
@@ -358,13 +372,14 @@ pub async fn close_cart(state: &AppState, ctx: CallCtx<'_>, panier_id: i64, id: 
 }
 
 /// The answer already given for `key`, waiting while it is being decided.
-async fn replay(state: &AppState, key: &str, fp: &str) -> ApiResult<Option<Result<String, Response>>> {
+async fn replay(state: &AppState, auth: &Auth, key: &str, fp: &str) -> ApiResult<Option<Result<String, Response>>> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let Some(sale) = db::by_key(&state.platform.pool, key).await? else {
             return Ok(None);
         };
-        if sale.empreinte != fp {
+        // A key answers only its own cashier: anyone else reusing it learns nothing.
+        if sale.empreinte != fp || sale.caissier_id != auth.sub || Some(sale.magasin_id) != auth.magasin_id {
             return Err(ApiError::field(
                 "Idempotency-Key",
                 "cette clé a déjà servi pour un autre encaissement : générez-en une nouvelle",

@@ -322,6 +322,9 @@ async fn the_same_key_twenty_times_at_once_makes_one_sale() {
     let sales: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM ventes").fetch_one(&s.vente_db.admin_pool().await).await.unwrap();
     assert_eq!(sales, 1);
+    // The same key from another cashier learns nothing about the sale.
+    let stranger = s.checkout(0, 11, &k, json!({"panier_id": cart, "paiement": {"mode": "carte"}})).await;
+    assert_eq!(stranger.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // The same key with another body is refused.
     let other =
         s.checkout(0, 10, &k, json!({"panier_id": cart, "paiement": {"mode": "especes", "montant_recu": "100"}})).await;

@@ -80,6 +80,9 @@ pub async fn create_employe(
     let nom = domain::text("nom", &input.nom, 120, &mut errors);
     domain::password(&input.mot_de_passe, &mut errors);
     domain::role_scope(input.role, input.magasin_id, &mut errors);
+    if input.role == Role::Service {
+        errors.push(FieldError::new("role", "réservé aux services : caissier, gerant, logistique ou admin"));
+    }
     domain::finish(errors)?;
     let pool = &state.platform.pool;
     if let Some(m) = input.magasin_id

@@ -70,9 +70,11 @@ fn fingerprint(magasin_id: i64, lignes: &[Ligne]) -> String {
     hex::encode(h.finalize())
 }
 
-fn store_staff_or_admin(auth: &Auth, magasin_id: i64) -> ApiResult<()> {
-    auth.require_role(&[Role::Caissier, Role::Gerant, Role::Admin])?;
-    auth.require_magasin(magasin_id)
+/// Reservations, releases and returns move stock on behalf of a sale: only
+/// the vente service (its own service token) or an admin may call them, never
+/// a cashier's browser.
+fn saga_caller(auth: &Auth) -> ApiResult<()> {
+    auth.require_role(&[Role::Service, Role::Admin])
 }
 
 async fn load(pool: &sqlx::MySqlPool, vente_id: &str) -> ApiResult<Option<(Reservation, String)>> {
@@ -117,7 +119,7 @@ pub async fn create_reservation(
     auth: Auth,
     Json(input): Json<NouvelleReservation>,
 ) -> ApiResult<(StatusCode, axum::Json<Reservation>)> {
-    store_staff_or_admin(&auth, input.magasin_id)?;
+    saga_caller(&auth)?;
     check_vente_id(&input.vente_id)?;
     let lignes = domain::check_lines(&input.lignes)?;
     let fp = fingerprint(input.magasin_id, &lignes);
@@ -209,7 +211,7 @@ pub async fn get_reservation(
     let (r, _) = load(&state.platform.pool, &vente_id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("Aucune réservation pour la vente {vente_id}.")))?;
-    store_staff_or_admin(&auth, r.magasin_id)?;
+    saga_caller(&auth)?;
     Ok(axum::Json(r))
 }
 
@@ -224,7 +226,7 @@ pub async fn release_reservation(
     Json(input): Json<Liberation>,
 ) -> ApiResult<axum::Json<Reservation>> {
     check_vente_id(&vente_id)?;
-    store_staff_or_admin(&auth, input.magasin_id)?;
+    saga_caller(&auth)?;
     let pool = &state.platform.pool;
     let auteur = auth.login.clone();
     let released_from = with_tx(pool, |tx| {
@@ -319,7 +321,7 @@ pub async fn create_retour(
     auth: Auth,
     Json(input): Json<NouveauRetour>,
 ) -> ApiResult<(StatusCode, axum::Json<serde_json::Value>)> {
-    store_staff_or_admin(&auth, input.magasin_id)?;
+    saga_caller(&auth)?;
     let lignes = domain::check_lines(&input.lignes)?;
     let r = &input.reference;
     let valid = r.len() <= 100

@@ -85,7 +85,9 @@ async fn visible_sale(state: &AppState, auth: &Auth, id: &str) -> ApiResult<db::
     }
     db::get(&state.platform.pool, id)
         .await?
-        .filter(|s| aftersale::can_see(auth, s) && !matches!(s.statut.as_str(), "en_cours" | "rejetee"))
+        .filter(|s| {
+            aftersale::can_see(auth, s) && !matches!(s.statut.as_str(), "en_cours" | "compensation" | "rejetee")
+        })
         .ok_or_else(|| ApiError::NotFound(format!("La vente {id} n'existe pas.")))
 }
 
