@@ -32,7 +32,7 @@ pub const MAX_LIGNES: i64 = 100;
 #[openapi(
     info(title = "Caisse — service panier", description = "Paniers en cours aux caisses."),
     paths(create_panier, list_paniers, get_panier, set_ligne, remove_ligne, empty_panier, close_panier),
-    components(schemas(Panier, PanierFerme, LignePanier, NouveauPanier, Quantite, Fermeture, PanierList, caisse_common::FieldError)),
+    components(schemas(Panier, PanierFerme, LigneVendue, LignePanier, NouveauPanier, Quantite, Fermeture, PanierList, caisse_common::FieldError)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
@@ -99,6 +99,19 @@ pub struct Quantite {
 #[serde(deny_unknown_fields)]
 pub struct Fermeture {
     pub vente_id: String,
+    /// The cart version the sale priced. If the cart changed since (an item
+    /// scanned during checkout), what was not sold moves to a new open cart.
+    pub version: Option<i32>,
+    /// The lines the sale sold (with `version`).
+    #[serde(default)]
+    pub lignes: Vec<LigneVendue>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LigneVendue {
+    pub produit_id: i64,
+    pub quantite: i32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -341,6 +354,7 @@ pub async fn close_panier(
     }
     let mut tx = state.platform.pool.begin().await?;
     let cart = db::lock(&mut tx, id).await?.filter(|c| visible(&auth, c)).ok_or_else(|| not_found(id))?;
+    let mut suite = None;
     match (cart.statut.as_str(), cart.vente_id.as_deref()) {
         ("ferme", Some(v)) if v == f.vente_id => {}
         ("ferme", other) => {
@@ -349,11 +363,49 @@ pub async fn close_panier(
                 other.unwrap_or("?")
             )));
         }
-        _ => db::close(&mut tx, id, &f.vente_id).await?,
+        _ => {
+            if f.version.is_some_and(|v| v != cart.version) {
+                suite = carry_over(&mut tx, &cart, &f.lignes).await?;
+            }
+            db::close(&mut tx, id, &f.vente_id).await?;
+        }
     }
     tx.commit().await?;
     // No pricing here: the sale already holds its snapshot.
-    Ok(axum::Json(PanierFerme { id, statut: "ferme".into(), vente_id: f.vente_id }))
+    Ok(axum::Json(PanierFerme { id, statut: "ferme".into(), vente_id: f.vente_id, panier_suite: suite }))
+}
+
+/// Moves what the cart holds beyond the sold lines to a new open cart of the
+/// same cashier, and leaves the sold lines in the closed one.
+async fn carry_over(
+    tx: &mut sqlx::Transaction<'static, sqlx::MySql>,
+    cart: &db::Cart,
+    sold: &[LigneVendue],
+) -> ApiResult<Option<i64>> {
+    let current: Vec<(i64, i32)> = sqlx::query_as("SELECT produit_id, quantite FROM panier_lignes WHERE panier_id = ?")
+        .bind(cart.id)
+        .fetch_all(&mut **tx)
+        .await?;
+    let sold_of = |p: i64| sold.iter().find(|l| l.produit_id == p).map_or(0, |l| l.quantite);
+    let left: Vec<(i64, i32)> = current.iter().map(|(p, q)| (*p, q - sold_of(*p))).filter(|(_, q)| *q > 0).collect();
+    db::remove_line(tx, cart.id, None).await?;
+    for l in sold {
+        db::set_line(tx, cart.id, l.produit_id, l.quantite).await?;
+    }
+    if left.is_empty() {
+        return Ok(None);
+    }
+    let res = sqlx::query("INSERT INTO paniers (magasin_id, caissier_id) VALUES (?, ?)")
+        .bind(cart.magasin_id)
+        .bind(cart.caissier_id)
+        .execute(&mut **tx)
+        .await?;
+    let suite = i64::try_from(res.last_insert_id()).unwrap_or_default();
+    for (p, q) in left {
+        db::set_line(tx, suite, p, q).await?;
+    }
+    tracing::info!(panier = cart.id, suite, "articles ajoutés pendant l'encaissement reportés sur un nouveau panier");
+    Ok(Some(suite))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -361,4 +413,6 @@ pub struct PanierFerme {
     pub id: i64,
     pub statut: String,
     pub vente_id: String,
+    /// A new open cart holding what was added during checkout, if anything.
+    pub panier_suite: Option<i64>,
 }

@@ -160,3 +160,36 @@ async fn a_closed_cart_is_frozen_and_closing_is_idempotent_per_sale() {
     let edit = app.send("PUT", &format!("/api/paniers/{id}/lignes/2"), &cashier(), Some(json!({"quantite": 5}))).await;
     assert_eq!(edit.status(), StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn items_scanned_during_checkout_move_to_a_new_cart() {
+    let app = app().await;
+    let id = app.new_cart().await;
+    let priced: Value = app
+        .send("PUT", &format!("/api/paniers/{id}/lignes/2"), &cashier(), Some(json!({"quantite": 1})))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let version = priced["version"].as_i64().unwrap();
+    // Scanned while the sale was being processed.
+    app.send("PUT", &format!("/api/paniers/{id}/lignes/3"), &cashier(), Some(json!({"quantite": 2}))).await;
+    app.send("PUT", &format!("/api/paniers/{id}/lignes/2"), &cashier(), Some(json!({"quantite": 4}))).await;
+    let body = json!({"vente_id": "6f1c1e0a-0000-4000-8000-000000000003", "version": version, "lignes": [{"produit_id": 2, "quantite": 1}]});
+    let closed: Value =
+        app.send("POST", &format!("/api/paniers/{id}/fermeture"), &cashier(), Some(body)).await.json().await.unwrap();
+    let suite = closed["panier_suite"].as_i64().expect("un panier de suite");
+    let sold: Value = app.send("GET", &format!("/api/paniers/{id}"), &cashier(), None).await.json().await.unwrap();
+    assert_eq!(sold["lignes"].as_array().unwrap().len(), 1);
+    assert_eq!(sold["lignes"][0]["quantite"], 1);
+    let next: Value = app.send("GET", &format!("/api/paniers/{suite}"), &cashier(), None).await.json().await.unwrap();
+    assert_eq!(next["statut"], "ouvert");
+    let lines: Vec<(i64, i64)> = next["lignes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["produit_id"].as_i64().unwrap(), l["quantite"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines.contains(&(2, 3)) && lines.contains(&(3, 2)), "{lines:?}");
+}

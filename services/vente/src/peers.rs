@@ -25,6 +25,7 @@ pub struct CartLine {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Cart {
     pub id: i64,
+    pub version: i32,
     pub magasin_id: i64,
     pub statut: String,
     pub vente_id: Option<String>,
@@ -110,10 +111,20 @@ pub async fn restock(
     }
 }
 
-/// Closes the cart for its sale (idempotent for that sale).
-pub async fn close_cart(state: &AppState, ctx: CallCtx<'_>, panier_id: i64, vente_id: &str) -> ApiResult<()> {
+/// Closes the cart for its sale (idempotent for that sale). With the priced
+/// `version` and the sold lines, panier moves anything added since to a new cart.
+pub async fn close_cart(
+    state: &AppState,
+    ctx: CallCtx<'_>,
+    panier_id: i64,
+    vente_id: &str,
+    sold: Option<(i32, &[Line])>,
+) -> ApiResult<()> {
     let url = format!("{}/api/paniers/{panier_id}/fermeture", state.config.panier_url);
-    let body = json!({"vente_id": vente_id});
+    let body = match sold {
+        Some((version, lines)) => json!({"vente_id": vente_id, "version": version, "lignes": lines}),
+        None => json!({"vente_id": vente_id}),
+    };
     match state.platform.client.send_json::<_, Value>(Method::POST, "panier", &url, &body, Some(vente_id), ctx).await? {
         Ok(_) => Ok(()),
         Err(up) => {

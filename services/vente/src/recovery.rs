@@ -77,7 +77,7 @@ pub async fn pass(state: &AppState) -> ApiResult<()> {
     for id in stale(state, "SELECT id FROM ventes WHERE statut IN ('terminee', 'annulation', 'annulee') AND NOT panier_ferme AND terminee_le < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND LIMIT 50").await? {
         if let Some(sale) = db::get(&state.platform.pool, &id).await? {
             let rid = format!("recuperation-{id}");
-            saga::close_cart(state, ctx(&bearer, &rid), sale.panier_id, &id).await;
+            saga::close_cart(state, ctx(&bearer, &rid), sale.panier_id, &id, None).await;
         }
     }
     Ok(())
@@ -94,7 +94,7 @@ async fn recover_sale(state: &AppState, ctx: CallCtx<'_>, id: &str) -> ApiResult
     if sale.statut == "en_cours" {
         if peers::reservation_status(state, ctx, id).await?.as_deref() == Some("reservee") && sale.total.is_some() {
             saga::complete(state, id).await?;
-            saga::close_cart(state, ctx, sale.panier_id, id).await;
+            saga::close_cart(state, ctx, sale.panier_id, id, None).await;
             state.metrics.outcome("recovered_completed", started);
             tracing::info!(vente = id, "vente interrompue terminée par la récupération");
             return Ok(());

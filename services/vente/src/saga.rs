@@ -111,7 +111,9 @@ pub async fn checkout(
     let ctx = CallCtx { bearer: &auth.bearer, request_id: &rid.0 };
     let mut clock = Instant::now();
     // 2. The cart, its prices, the totals. A refusal here records nothing.
-    let (lines, totaux) = match snapshot(state, ctx, magasin_id, input.panier_id, input.paiement.mode, recu).await {
+    let (lines, totaux, version) = match snapshot(state, ctx, magasin_id, input.panier_id, input.paiement.mode, recu)
+        .await
+    {
         Ok(s) => s,
         Err(e) => {
             state.metrics.outcome(if e.status().is_server_error() { "compensated" } else { "rejected_input" }, started);
@@ -146,7 +148,7 @@ pub async fn checkout(
         return Err(e.into());
     }
     state.metrics.step("enregistrement", &mut clock);
-    match reserve_and_complete(state, ctx, &new, &lines, &mut clock).await {
+    match reserve_and_complete(state, ctx, &new, &lines, version, &mut clock).await {
         Ok(()) => {
             state.metrics.outcome("completed", started);
             Ok(Ok(id))
@@ -176,7 +178,7 @@ async fn snapshot(
     panier_id: i64,
     mode: Mode,
     recu: Option<Decimal>,
-) -> ApiResult<(Vec<db::SaleLine>, domain::Totaux)> {
+) -> ApiResult<(Vec<db::SaleLine>, domain::Totaux, i32)> {
     let cart = match peers::cart(state, ctx, panier_id).await? {
         Ok(c) => c,
         Err(up) if up.status == StatusCode::NOT_FOUND => {
@@ -217,7 +219,7 @@ async fn snapshot(
         .collect();
     let totaux = domain::totaux(lines.iter().map(|l| l.total_ligne).sum());
     domain::regler(totaux.total, mode, recu).map_err(|e| ApiError::field("paiement.montant_recu", e))?;
-    Ok((lines, totaux))
+    Ok((lines, totaux, cart.version))
 }
 
 async fn reserve_and_complete(
@@ -225,6 +227,7 @@ async fn reserve_and_complete(
     ctx: CallCtx<'_>,
     sale: &db::NewSale<'_>,
     lines: &[db::SaleLine],
+    cart_version: i32,
     clock: &mut Instant,
 ) -> Result<(), Fate> {
     let id = sale.id;
@@ -287,7 +290,7 @@ async fn reserve_and_complete(
     complete_with(state, &done, lines).await.map_err(Fate::Leave)?;
     state.metrics.step("validation", clock);
     // 5. Close the cart; recovery retries if panier is unreachable now.
-    close_cart(state, ctx, sale.panier_id, id).await;
+    close_cart(state, ctx, sale.panier_id, id, Some((cart_version, &wanted))).await;
     state.metrics.step("fermeture", clock);
     Ok(())
 }
@@ -358,8 +361,8 @@ pub async fn complete_with(state: &AppState, sale: &Completed<'_>, lines: &[db::
     Ok(())
 }
 
-pub async fn close_cart(state: &AppState, ctx: CallCtx<'_>, panier_id: i64, id: &str) {
-    match peers::close_cart(state, ctx, panier_id, id).await {
+pub async fn close_cart(state: &AppState, ctx: CallCtx<'_>, panier_id: i64, id: &str, sold: Option<(i32, &[Line])>) {
+    match peers::close_cart(state, ctx, panier_id, id, sold).await {
         Ok(()) => {
             if let Err(e) = db::mark_cart_closed(&state.platform.pool, id).await {
                 tracing::warn!(vente = id, error = %e, "fermeture du panier non notée");
