@@ -423,3 +423,39 @@ async fn returns_restock_once_per_reference() {
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     app.assert_ledger_balances().await;
 }
+
+#[tokio::test]
+async fn bad_reservation_input_is_a_4xx_and_moves_nothing() {
+    let app = app().await;
+    let q = app.quantity(1, 1).await;
+    for body in [
+        json!({"vente_id": "pas-un-uuid", "magasin_id": 1, "lignes": [{"produit_id": 1, "quantite": 1}]}),
+        json!({"vente_id": key(), "magasin_id": 1, "lignes": []}),
+        json!({"vente_id": key(), "magasin_id": 1, "lignes": [{"produit_id": 1, "quantite": 0}]}),
+        json!({"vente_id": key(), "magasin_id": 1, "lignes": [{"produit_id": 1, "quantite": 1_000_000_000_000i64}]}),
+        json!({"vente_id": key(), "lignes": [{"produit_id": 1, "quantite": 1}]}),
+        json!({"vente_id": key(), "magasin_id": "un", "lignes": [{"produit_id": 1, "quantite": 1}]}),
+    ] {
+        let res = app
+            .http
+            .post(format!("{}/api/stocks/reservations", app.url))
+            .header("authorization", bearer(Role::Service, None))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_client_error(), "{body}: {}", res.status());
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+    }
+    let res = app
+        .http
+        .post(format!("{}/api/stocks/reservations/pas-un-uuid/liberation", app.url))
+        .header("authorization", bearer(Role::Service, None))
+        .json(&json!({"magasin_id": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.quantity(1, 1).await, q);
+    app.assert_ledger_balances().await;
+}

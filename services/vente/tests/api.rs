@@ -501,3 +501,55 @@ async fn bad_checkout_input_is_a_4xx_and_sells_nothing() {
     assert_eq!(ok.status(), StatusCode::CREATED);
     let _ = &s.produit;
 }
+
+#[tokio::test]
+async fn bad_return_and_cancellation_input_is_a_4xx() {
+    let s = suite().await;
+    let cart = s.cart(10, &[(15, 2)]).await;
+    let recu: Value = s
+        .checkout(0, 10, &key(), json!({"panier_id": cart, "paiement": {"mode": "carte"}}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = recu["id"].as_str().unwrap();
+    let q = s.quantity(15).await;
+    let url = format!("{}/api/ventes/{id}/retours", s.ventes[0]);
+    for body in [
+        r#"{"lignes": []}"#,
+        r#"{"lignes": [{"produit_id": 15, "quantite": 0}]}"#,
+        r#"{"lignes": [{"produit_id": 15, "quantite": -1}]}"#,
+        r#"{"lignes": [{"produit_id": 15, "quantite": "un"}]}"#,
+        r#"{"lignes": [{"produit_id": 15, "quantite": 1}, {"produit_id": 15, "quantite": 1}]}"#,
+        r#"{"lignes": [{"produit_id": 15, "quantite": 3}]}"#,
+        r#"{"lignes": "#,
+        r#"{}"#,
+    ] {
+        let res = s
+            .http
+            .post(&url)
+            .header("authorization", cashier(10))
+            .header("idempotency-key", key())
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_client_error(), "{body}: {}", res.status());
+        assert_eq!(res.headers()["content-type"], "application/problem+json", "{body}");
+    }
+    let no_key = s
+        .http
+        .post(&url)
+        .header("authorization", cashier(10))
+        .json(&json!({"lignes": [{"produit_id": 15, "quantite": 1}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_key.status(), StatusCode::BAD_REQUEST);
+    for path in ["/api/ventes/abc/annulation", "/api/ventes/6f1c1e0a-0000-4000-8000-000000000009/annulation"] {
+        let res = s.call("POST", format!("{}{path}", s.ventes[0]), &cashier(10), None).await;
+        assert!(res.status().is_client_error(), "{path}: {}", res.status());
+    }
+    assert_eq!(s.quantity(15).await, q, "rien n'est revenu en stock");
+}
