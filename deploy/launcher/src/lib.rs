@@ -367,12 +367,14 @@ impl Stack {
         if self.opts.cleanup {
             let (admin, accounts) = (self.opts.mysql_admin_url.clone(), self.accounts.clone());
             let run_dir = self.opts.run_dir.clone();
+            let (redis_url, prefix) = (self.opts.redis_url.clone(), self.opts.redis_prefix.clone());
             let _ = std::thread::spawn(move || {
                 if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
                     for a in &accounts {
                         let _ = rt
                             .block_on(caisse_common::provision::drop_schema_and_user(&admin, &a.schema, &a.user, "%"));
                     }
+                    let _ = rt.block_on(caisse_common::testing::delete_redis_prefix(&redis_url, &prefix));
                 }
                 let _ = fs::remove_dir_all(run_dir);
             })

@@ -37,6 +37,8 @@ pub struct TestDb {
     pub url: String,
     /// URL of the schema as the administrator (for assertions).
     pub admin_schema_url: String,
+    /// Redis prefixes handed out by `config`, removed on drop.
+    prefixes: std::sync::Mutex<Vec<String>>,
 }
 
 impl TestDb {
@@ -56,6 +58,7 @@ impl TestDb {
             schema,
             user,
             password,
+            prefixes: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -66,7 +69,13 @@ impl TestDb {
             bind_addr: ([127, 0, 0, 1], 0).into(),
             database_url: self.url.clone(),
             redis_url: redis_url(),
-            redis_prefix: format!("test:{}:", short_id()),
+            redis_prefix: {
+                let prefix = format!("test:{}:", short_id());
+                if let Ok(mut p) = self.prefixes.lock() {
+                    p.push(prefix.clone());
+                }
+                prefix
+            },
             jwt_secret: TEST_SECRET.into(),
             log_json: false,
             db_max_connections: 10,
@@ -82,10 +91,14 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let (schema, user) = (self.schema.clone(), self.user.clone());
+        let prefixes = self.prefixes.lock().map(|p| p.clone()).unwrap_or_default();
         // Drop runs inside a runtime; clean up from a thread with its own.
         let _ = std::thread::spawn(move || {
             if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 let _ = rt.block_on(provision::drop_schema_and_user(&admin_url(), &schema, &user, "%"));
+                for prefix in prefixes {
+                    let _ = rt.block_on(delete_redis_prefix(&redis_url(), &prefix));
+                }
             }
         })
         .join();
@@ -110,4 +123,28 @@ pub fn bearer_for(sub: i64, role: Role, magasin_id: Option<i64>) -> String {
     let now = chrono::Utc::now().timestamp();
     let claims = Claims { sub, login: format!("test-{}", role.as_str()), role, magasin_id, iat: now, exp: now + 3600 };
     format!("Bearer {}", keys.sign(&claims).unwrap_or_default())
+}
+
+/// Deletes every Redis key under `prefix` (test clean-up).
+pub async fn delete_redis_prefix(url: &str, prefix: &str) -> redis::RedisResult<()> {
+    let client = redis::Client::open(url)?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{prefix}*"))
+            .arg("COUNT")
+            .arg(500)
+            .query_async(&mut conn)
+            .await?;
+        if !keys.is_empty() {
+            redis::cmd("DEL").arg(&keys).query_async::<()>(&mut conn).await?;
+        }
+        if next == 0 {
+            return Ok(());
+        }
+        cursor = next;
+    }
 }

@@ -86,8 +86,13 @@ async fn relay(state: &AppState, conn: &mut MySqlConnection) -> anyhow::Result<i
     let stream = state.redis.key(&state.config.stream);
     let mut pipe = redis::pipe();
     for (_, event_id, kind, payload) in &rows {
+        // Trimmed (approximately) to the last million events: consumers keep up
+        // in seconds; a stream must not grow without bound in Redis memory.
         pipe.cmd("XADD")
             .arg(&stream)
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(1_000_000)
             .arg("*")
             .arg("evenement_id")
             .arg(event_id)
