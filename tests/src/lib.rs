@@ -1,1 +1,4 @@
-//! Shared helpers for the system tests live in `tests/tests/common/`.
+//! System tests and benchmarks of the whole suite. The tests live in
+//! `tests/system/` (one integration binary; `harness.rs` starts a stack per
+//! test); `src/bin/bench-checkout.rs` is the checkout benchmark run by
+//! `tests/bench`.

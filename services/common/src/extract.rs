@@ -192,6 +192,13 @@ impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for IdempotencyK
     }
 }
 
+/// A digest of a request's meaningful content, stored beside its
+/// idempotency key: the same key with another request is refused.
+pub fn fingerprint(request: &impl serde::Serialize) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(serde_json::to_vec(request).unwrap_or_default()))
+}
+
 #[cfg(test)]
 mod key_tests {
     use super::IdempotencyKey;
@@ -201,5 +208,12 @@ mod key_tests {
         assert!(IdempotencyKey::parse("0f8fad5b-d9cb-469f-a165-70867728950e").is_ok());
         assert!(IdempotencyKey::parse("court").is_err());
         assert!(IdempotencyKey::parse("avec espace dedans").is_err());
+    }
+
+    #[test]
+    fn fingerprints_tell_requests_apart() {
+        assert_eq!(super::fingerprint(&(1, "a")), super::fingerprint(&(1, "a")));
+        assert_ne!(super::fingerprint(&(1, "a")), super::fingerprint(&(1, "b")));
+        assert_eq!(super::fingerprint(&0).len(), 64);
     }
 }

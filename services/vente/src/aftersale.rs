@@ -4,12 +4,11 @@
 //! the outcome and its event in one transaction — so a crash in between is
 //! finished by a retry or the recovery loop, and stock moves exactly once.
 
-use caisse_common::{ApiError, ApiResult, Auth, Role, client::CallCtx};
+use caisse_common::{ApiError, ApiResult, Auth, Role, client::CallCtx, extract::fingerprint};
 use chrono::Utc;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::{
@@ -121,14 +120,6 @@ pub struct Retour {
     pub lignes: Vec<LigneRetour>,
     /// Refund: the returned lines with their share of taxes.
     pub montant: Totaux,
-}
-
-fn fingerprint(lines: &[LigneRetour]) -> String {
-    let mut h = Sha256::new();
-    for l in lines {
-        h.update(format!("{}x{}|", l.produit_id, l.quantite));
-    }
-    hex::encode(h.finalize())
 }
 
 /// Returns some lines of a completed sale (at most what is left to return).

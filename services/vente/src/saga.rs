@@ -23,11 +23,11 @@ use axum::{
 use caisse_common::{
     ApiError, ApiResult, Auth, Role,
     client::{CallCtx, RequestId},
+    extract::fingerprint,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::{
@@ -63,17 +63,6 @@ enum Fate {
     Leave(ApiError),
 }
 
-fn fingerprint(input: &NouvelleVente) -> String {
-    let mut h = Sha256::new();
-    h.update(format!(
-        "{}|{}|{}",
-        input.panier_id,
-        input.paiement.mode.as_str(),
-        input.paiement.montant_recu.as_deref().unwrap_or("-")
-    ));
-    hex::encode(h.finalize())
-}
-
 /// Runs the saga for one checkout request; returns the sale id on success,
 /// or the stored answer of an earlier request with the same key.
 pub async fn checkout(
@@ -103,7 +92,7 @@ pub async fn checkout(
         }
         (Mode::Carte, None) => None,
     };
-    let fp = fingerprint(&input);
+    let fp = fingerprint(&(input.panier_id, input.paiement.mode, &input.paiement.montant_recu));
     if let Some(answer) = replay(state, auth, key, &fp).await? {
         state.metrics.outcome("replay", started);
         return Ok(answer);

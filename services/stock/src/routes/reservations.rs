@@ -11,10 +11,9 @@ use axum::{
 };
 use caisse_common::{
     ApiError, ApiResult, Auth, Role,
-    extract::{Json, Path},
+    extract::{Json, Path, fingerprint},
 };
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use sqlx::{MySql, Transaction};
 use utoipa::ToSchema;
 
@@ -59,15 +58,6 @@ pub struct Liberation {
 
 fn check_vente_id(id: &str) -> ApiResult<()> {
     uuid::Uuid::parse_str(id).map(|_| ()).map_err(|_| ApiError::field("vente_id", "UUID attendu"))
-}
-
-fn fingerprint(magasin_id: i64, lignes: &[Ligne]) -> String {
-    let mut h = Sha256::new();
-    h.update(magasin_id.to_string());
-    for l in lignes {
-        h.update(format!("|{}x{}", l.produit_id, l.quantite));
-    }
-    hex::encode(h.finalize())
 }
 
 /// Reservations, releases and returns move stock on behalf of a sale: only
@@ -122,7 +112,7 @@ pub async fn create_reservation(
     saga_caller(&auth)?;
     check_vente_id(&input.vente_id)?;
     let lignes = domain::check_lines(&input.lignes)?;
-    let fp = fingerprint(input.magasin_id, &lignes);
+    let fp = fingerprint(&(input.magasin_id, &lignes));
     let pool = &state.platform.pool;
     // No read first: a repeat collides on the sale id and is answered below.
     let (vente_id, magasin_id, auteur) = (input.vente_id.clone(), input.magasin_id, auth.login.clone());

@@ -11,11 +11,10 @@ use axum::{
 use caisse_common::{
     ApiError, ApiResult, Auth, Role,
     client::RequestId,
-    extract::{IdempotencyKey, Json, Path},
+    extract::{IdempotencyKey, Json, Path, fingerprint},
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use sqlx::{MySql, Transaction};
 use utoipa::ToSchema;
 
@@ -70,7 +69,7 @@ pub async fn create_transfert(
     if input.source_id == input.destination_id {
         return Err(ApiError::field("destination_id", "doit différer de la source"));
     }
-    let fingerprint = fingerprint(input.source_id, input.destination_id, &lignes);
+    let fingerprint = fingerprint(&(input.source_id, input.destination_id, &lignes));
     if let Some(existing) = replay(&state, &key, &fingerprint).await? {
         state.transfers.with_label_values(&["rejoue"]).inc();
         return Ok((
@@ -118,15 +117,6 @@ pub async fn create_transfert(
     let t = load(&state, id).await?.ok_or_else(|| ApiError::NotFound(format!("transfert {id}")))?;
     tracing::info!(transfert = id, source, destination, lignes = t.lignes.len(), par = %auth.login, "transfert effectué");
     Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/stocks/transferts/{id}"))], axum::Json(t)))
-}
-
-fn fingerprint(source: i64, destination: i64, lignes: &[Ligne]) -> String {
-    let mut h = Sha256::new();
-    h.update(format!("{source}>{destination}"));
-    for l in lignes {
-        h.update(format!("|{}x{}", l.produit_id, l.quantite));
-    }
-    hex::encode(h.finalize())
 }
 
 /// The 409 listing each short line with what is available.
