@@ -56,8 +56,12 @@ pub async fn run(state: AppState) {
                     if let Some(c) = conn.take() {
                         let _ = c.close().await;
                     }
-                    leader = false;
+                } else if let Some(c) = conn.as_mut() {
+                    // This replica cannot reach Redis: hand the relay to one
+                    // that may, rather than holding the lock while stalled.
+                    let _ = sqlx::query("SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.outbox'))").execute(&mut *c).await;
                 }
+                leader = false;
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }

@@ -21,6 +21,7 @@ struct Suite {
     stock_db: TestDb,
     vente_db: TestDb,
     stream: String,
+    vente_config: vente::Config,
     _dbs: Vec<TestDb>,
 }
 
@@ -51,6 +52,7 @@ async fn suite_with(replicas: usize, stock_override: Option<&str>, panier_overri
         panier_override.unwrap_or(&panier).to_owned(),
         stock_override.unwrap_or(&stock).to_owned(),
     );
+    let vente_config = config.clone();
     let mut ventes = vec![];
     for _ in 0..replicas {
         ventes.push(spawn(vente::build(&config).await.unwrap()).await);
@@ -64,6 +66,7 @@ async fn suite_with(replicas: usize, stock_override: Option<&str>, panier_overri
         stock_db,
         vente_db,
         stream,
+        vente_config,
         _dbs: vec![produit_db, panier_db],
     }
 }
@@ -197,7 +200,7 @@ impl Suite {
     }
 
     async fn wait_events(&self, kind: &str, n: usize) -> Vec<Value> {
-        for _ in 0..100 {
+        for _ in 0..200 {
             let e = self.events(kind).await;
             if e.len() >= n {
                 return e;
@@ -552,4 +555,28 @@ async fn bad_return_and_cancellation_input_is_a_4xx() {
         assert!(res.status().is_client_error(), "{path}: {}", res.status());
     }
     assert_eq!(s.quantity(15).await, q, "rien n'est revenu en stock");
+}
+
+#[tokio::test]
+async fn redis_down_never_fails_a_sale_and_the_outbox_catches_up() {
+    let mut s = suite_with(0, None, None).await;
+    let mut blind = s.vente_config.clone();
+    blind.common.redis_url = "redis://127.0.0.1:1".into();
+    s.ventes.push(spawn(vente::build(&blind).await.unwrap()).await);
+    let cart = s.cart(10, &[(16, 1)]).await;
+    let res = s.checkout(0, 10, &key(), json!({"panier_id": cart, "paiement": {"mode": "carte"}})).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "Redis en panne ne fait pas échouer la vente");
+    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let pool = s.vente_db.admin_pool().await;
+    let pending: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE publie_le IS NULL").fetch_one(&pool).await.unwrap();
+    assert_eq!(pending, 1, "l'événement attend dans l'outbox");
+    let metrics = s.http.get(format!("{}/metrics", s.ventes[0])).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.lines().any(|l| l.starts_with("outbox_backlog") && l.ends_with(" 1")), "{metrics}");
+    // A replica that reaches Redis publishes it.
+    s.ventes.push(spawn(vente::build(&s.vente_config).await.unwrap()).await);
+    let events = s.wait_events("SaleCompleted", 1).await;
+    assert_eq!(events.iter().filter(|e| e["vente_id"] == id.as_str()).count(), 1);
+    s.assert_consistent().await;
 }
