@@ -23,7 +23,7 @@ use tower_http::{
 
 use crate::{
     auth::TokenKeys,
-    cache::{Cache, Redis},
+    cache::{Cache, RawJson, Redis},
     client::ServiceClient,
     config::CommonConfig,
     db,
@@ -63,6 +63,40 @@ impl Platform {
             metrics,
             keys: TokenKeys::new(&cfg.jwt_secret),
         })
+    }
+
+    /// `load`'s answer as JSON, read through the cache when the service has
+    /// one (a hit is sent as stored).
+    pub async fn cached_json<T, F, Fut>(&self, ns: &str, key: &str, ttl_secs: u64, load: F) -> Result<RawJson, ApiError>
+    where
+        T: serde::Serialize,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        match &self.cache {
+            Some(c) => c.get_or_load_json(ns, key, ttl_secs, load).await,
+            None => Ok(RawJson(serde_json::to_string(&load().await?).map_err(|e| ApiError::Internal(e.into()))?)),
+        }
+    }
+
+    /// `load`'s answer, read through the cache when the service has one.
+    pub async fn cached<T, F, Fut>(&self, ns: &str, key: &str, ttl_secs: u64, load: F) -> Result<T, ApiError>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        match &self.cache {
+            Some(c) => c.get_or_load(ns, key, ttl_secs, load).await,
+            None => load().await,
+        }
+    }
+
+    /// Invalidates a cache namespace after a commit (no-op without a cache).
+    pub async fn invalidate(&self, ns: &str) {
+        if let Some(c) = &self.cache {
+            c.invalidate(ns).await;
+        }
     }
 
     /// Wraps a service's API routes with the shared routes and layers.

@@ -103,10 +103,7 @@ pub async fn list_produits(
         let (produits, suivant) = page.finish(rows, |p| p.id);
         Ok(ProduitList { produits, suivant })
     };
-    match &state.platform.cache {
-        Some(c) => c.get_or_load_json(NS, &key, state.cache_ttl_secs, load).await,
-        None => Ok(RawJson(serde_json::to_string(&load().await?).map_err(|e| ApiError::Internal(e.into()))?)),
-    }
+    state.platform.cached_json(NS, &key, state.cache_ttl_secs, load).await
 }
 
 /// The products named by `ids` (a cart's lines), in id order.
@@ -128,10 +125,7 @@ async fn by_ids(state: &AppState, raw: &str) -> ApiResult<RawJson> {
     let key = format!("ids:{}", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
     let pool = state.platform.pool.clone();
     let load = || async move { Ok(ProduitList { produits: db::by_ids(&pool, &ids).await?, suivant: None }) };
-    match &state.platform.cache {
-        Some(c) => c.get_or_load_json(NS, &key, state.cache_ttl_secs, load).await,
-        None => Ok(RawJson(serde_json::to_string(&load().await?).map_err(|e| ApiError::Internal(e.into()))?)),
-    }
+    state.platform.cached_json(NS, &key, state.cache_ttl_secs, load).await
 }
 
 /// Keys stay printable and bounded whatever the user typed.
@@ -142,10 +136,7 @@ fn hex_of(q: &str) -> String {
 async fn find(state: &AppState, id: i64) -> ApiResult<Produit> {
     let pool = state.platform.pool.clone();
     let load = || async move { db::get(&pool, id).await };
-    let found = match &state.platform.cache {
-        Some(c) => c.get_or_load(NS, &format!("id:{id}"), state.cache_ttl_secs, load).await?,
-        None => load().await?,
-    };
+    let found = state.platform.cached(NS, &format!("id:{id}"), state.cache_ttl_secs, load).await?;
     found.ok_or_else(|| ApiError::NotFound(format!("Le produit {id} n'existe pas.")))
 }
 
@@ -167,12 +158,6 @@ fn barcode_conflict(e: ApiError) -> ApiError {
     }
 }
 
-async fn invalidate(state: &AppState) {
-    if let Some(c) = &state.platform.cache {
-        c.invalidate(NS).await;
-    }
-}
-
 /// Adds a product (admin).
 #[utoipa::path(post, path = "/api/produits", request_body = NouveauProduit,
     responses((status = 201, body = Produit), (status = 403), (status = 409), (status = 422)))]
@@ -185,7 +170,7 @@ pub async fn create_produit(
     let checked =
         domain::check(Some(&input.nom), Some(&input.description), Some(&input.prix), input.code_barres.as_deref())?;
     let id = db::insert(&state.platform.pool, &checked).await.map_err(barcode_conflict)?;
-    invalidate(&state).await;
+    state.platform.invalidate(NS).await;
     let p = find(&state, id).await?;
     tracing::info!(produit = id, par = %auth.login, "produit créé");
     Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/produits/{id}"))], etag(p.version), axum::Json(p)))
@@ -218,7 +203,7 @@ pub async fn update_produit(
             current.version
         )));
     }
-    invalidate(&state).await;
+    state.platform.invalidate(NS).await;
     let p = find(&state, id).await?;
     tracing::info!(produit = id, version = p.version, par = %auth.login, "produit modifié");
     Ok((etag(p.version), axum::Json(p)))
@@ -238,7 +223,7 @@ pub async fn deactivate_produit(
         db::get(pool, id).await?.ok_or_else(|| ApiError::NotFound(format!("Le produit {id} n'existe pas.")))?;
         return Err(ApiError::PreconditionFailed(format!("Le produit {id} a été modifié entre-temps.")));
     }
-    invalidate(&state).await;
+    state.platform.invalidate(NS).await;
     let p = find(&state, id).await?;
     tracing::info!(produit = id, par = %auth.login, "produit désactivé");
     Ok((etag(p.version), axum::Json(p)))

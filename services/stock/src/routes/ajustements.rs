@@ -113,9 +113,7 @@ pub async fn create_ajustement(
             })
         })
         .await?;
-        if let Some(c) = &state.platform.cache {
-            c.invalidate(&ledger::cache_ns(a.magasin_id)).await;
-        }
+        state.platform.invalidate(&ledger::cache_ns(a.magasin_id)).await;
         tracing::info!(magasin = a.magasin_id, produit = a.produit_id, delta = a.delta, motif, par = %auth.login, "stock ajusté");
     }
     let stock = db::get(&state.platform.pool, a.magasin_id, a.produit_id)

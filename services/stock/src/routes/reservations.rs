@@ -136,9 +136,7 @@ pub async fn create_reservation(
         }
         Err(e) => return Err(e),
     }
-    if let Some(c) = &state.platform.cache {
-        c.invalidate(&ledger::cache_ns(magasin_id)).await;
-    }
+    state.platform.invalidate(&ledger::cache_ns(magasin_id)).await;
     state.reservations.with_label_values(&["ok"]).inc();
     Ok((StatusCode::CREATED, axum::Json(Reservation { vente_id, magasin_id, statut: "reservee".into(), lignes })))
 }
@@ -224,10 +222,8 @@ pub async fn release_reservation(
         Box::pin(async move { release(tx, &vente_id, input.magasin_id, &auteur).await })
     })
     .await?;
-    if let Some(m) = released_from
-        && let Some(c) = &state.platform.cache
-    {
-        c.invalidate(&ledger::cache_ns(m)).await;
+    if let Some(m) = released_from {
+        state.platform.invalidate(&ledger::cache_ns(m)).await;
     }
     let (r, _) = load(pool, &vente_id).await?.ok_or_else(|| ApiError::NotFound("réservation".into()))?;
     Ok(axum::Json(r))
@@ -360,8 +356,6 @@ pub async fn create_retour(
         Err(ApiError::Conflict { .. }) => return Ok(already()),
         Err(e) => return Err(e),
     }
-    if let Some(c) = &state.platform.cache {
-        c.invalidate(&ledger::cache_ns(magasin_id)).await;
-    }
+    state.platform.invalidate(&ledger::cache_ns(magasin_id)).await;
     Ok((StatusCode::CREATED, axum::Json(serde_json::json!({"reference": r, "statut": "remis_en_stock"}))))
 }

@@ -53,13 +53,8 @@ pub async fn list_stocks(
         let (stocks, suivant) = page.finish(rows, |s| s.produit_id);
         Ok(StockList { magasin_id, stocks, suivant })
     };
-    match &state.platform.cache {
-        Some(c) => {
-            let key = format!("p:{}:{}", page.limit, page.apres);
-            c.get_or_load_json(&ledger::cache_ns(magasin_id), &key, state.config.cache_ttl_secs, load).await
-        }
-        None => Ok(RawJson(serde_json::to_string(&load().await?).map_err(|e| ApiError::Internal(e.into()))?)),
-    }
+    let key = format!("p:{}:{}", page.limit, page.apres);
+    state.platform.cached_json(&ledger::cache_ns(magasin_id), &key, state.config.cache_ttl_secs, load).await
 }
 
 /// One entry.
@@ -103,9 +98,7 @@ pub async fn update_seuils(
     if !db::set_thresholds(pool, magasin_id, produit_id, s.seuil_alerte, s.seuil_surstock).await? {
         return Err(ApiError::NotFound(format!("Aucun stock du produit {produit_id} au magasin {magasin_id}.")));
     }
-    if let Some(c) = &state.platform.cache {
-        c.invalidate(&ledger::cache_ns(magasin_id)).await;
-    }
+    state.platform.invalidate(&ledger::cache_ns(magasin_id)).await;
     db::get(pool, magasin_id, produit_id).await?.map(axum::Json).ok_or_else(|| ApiError::NotFound("stock".into()))
 }
 

@@ -109,10 +109,8 @@ pub async fn create_transfert(
         }
         Err(e) => return Err(e),
     };
-    if let Some(cache) = &state.platform.cache {
-        cache.invalidate(&ledger::cache_ns(source)).await;
-        cache.invalidate(&ledger::cache_ns(destination)).await;
-    }
+    state.platform.invalidate(&ledger::cache_ns(source)).await;
+    state.platform.invalidate(&ledger::cache_ns(destination)).await;
     state.transfers.with_label_values(&["ok"]).inc();
     let t = load(&state, id).await?.ok_or_else(|| ApiError::NotFound(format!("transfert {id}")))?;
     tracing::info!(transfert = id, source, destination, lignes = t.lignes.len(), par = %auth.login, "transfert effectué");
