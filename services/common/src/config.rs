@@ -51,6 +51,9 @@ pub struct CommonConfig {
     /// Maximum MySQL connections per replica (10: ten replicas stay well
     /// under MariaDB's default limit of 151).
     pub db_max_connections: u32,
+    /// How long producers keep published events in their outbox, served by
+    /// their feed (`OUTBOX_RETENTION_HOURS`, default 90 days).
+    pub outbox_retention: std::time::Duration,
 }
 
 impl CommonConfig {
@@ -72,6 +75,7 @@ impl CommonConfig {
             jwt_secret,
             log_json: env_string("LOG_FORMAT", "json") == "json",
             db_max_connections: env_or("DB_MAX_CONNECTIONS", 10)?,
+            outbox_retention: std::time::Duration::from_secs(3600 * env_or::<u64>("OUTBOX_RETENTION_HOURS", 90 * 24)?),
         })
     }
 }

@@ -110,7 +110,7 @@ pub async fn feed_page(pool: &MySqlPool, producer: Producer, auth: &Claims, p: F
 /// Relay settings.
 #[derive(Debug, Clone, Copy)]
 pub struct RelayConfig {
-    /// Published rows older than this are deleted (`OUTBOX_RETENTION_HOURS`, default 90 days).
+    /// Published rows older than this are deleted.
     pub retention: Duration,
     /// How often the leader looks for new rows when nobody woke it.
     pub poll: Duration,
@@ -119,13 +119,12 @@ pub struct RelayConfig {
 }
 
 impl RelayConfig {
-    pub fn from_env() -> anyhow::Result<Self> {
-        let hours: u64 = crate::config::env_or("OUTBOX_RETENTION_HOURS", 90 * 24)?;
-        Ok(Self {
-            retention: Duration::from_secs(hours * 3600),
+    pub fn new(common: &crate::config::CommonConfig) -> Self {
+        Self {
+            retention: common.outbox_retention,
             poll: Duration::from_millis(250),
             prune_every: Duration::from_secs(60),
-        })
+        }
     }
 }
 

@@ -79,6 +79,7 @@ impl TestDb {
             jwt_secret: TEST_SECRET.into(),
             log_json: false,
             db_max_connections: 10,
+            outbox_retention: std::time::Duration::from_secs(90 * 24 * 3600),
         }
     }
 

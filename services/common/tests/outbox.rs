@@ -171,3 +171,11 @@ async fn the_feed_is_for_admins_and_services_and_checks_its_parameters() {
     let page = outbox::feed_page(&pool, Producer::Stock, &service, ok).await.unwrap();
     assert_eq!((page.evenements.len(), page.suivant, page.dernier), (0, None, 0));
 }
+
+#[test]
+fn every_producer_migrates_the_same_outbox_table() {
+    let copies = [("produit", include_str!("../../produit/migrations/0002_outbox.sql"))];
+    for (producer, copy) in copies.iter() {
+        assert_eq!(*copy, outbox::MIGRATION, "{producer} : copie de services/common/migrations/outbox.sql modifiée");
+    }
+}

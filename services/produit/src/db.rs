@@ -1,7 +1,7 @@
 //! SQL of the produit schema.
 
 use caisse_common::{ApiResult, pagination::Page};
-use sqlx::MySqlPool;
+use sqlx::{MySql, MySqlPool, Transaction};
 
 use crate::domain::{Checked, Produit};
 
@@ -54,19 +54,27 @@ pub async fn get(pool: &MySqlPool, id: i64) -> ApiResult<Option<Produit>> {
     Ok(sqlx::query_as(&format!("SELECT {COLS} FROM produits WHERE id = ?")).bind(id).fetch_optional(pool).await?)
 }
 
-pub async fn insert(pool: &MySqlPool, p: &Checked) -> ApiResult<i64> {
+/// The product, locked until the end of the transaction (the state an edit starts from).
+pub async fn lock(tx: &mut Transaction<'_, MySql>, id: i64) -> ApiResult<Option<Produit>> {
+    Ok(sqlx::query_as(&format!("SELECT {COLS} FROM produits WHERE id = ? FOR UPDATE"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?)
+}
+
+pub async fn insert(tx: &mut Transaction<'_, MySql>, p: &Checked) -> ApiResult<i64> {
     let res = sqlx::query("INSERT INTO produits (nom, description, prix, code_barres) VALUES (?, ?, ?, ?)")
         .bind(p.nom.as_deref().unwrap_or_default())
         .bind(p.description.as_deref().unwrap_or_default())
         .bind(p.prix.map(|p| p.value()).unwrap_or_default())
         .bind(p.code_barres.as_ref().map(|c| c.as_str()))
-        .execute(pool)
+        .execute(&mut **tx)
         .await?;
     Ok(i64::try_from(res.last_insert_id()).unwrap_or_default())
 }
 
 /// Applies the given fields if `version` is current; `false` when stale.
-pub async fn update(pool: &MySqlPool, id: i64, version: i32, p: &Checked) -> ApiResult<bool> {
+pub async fn update(tx: &mut Transaction<'_, MySql>, id: i64, version: i32, p: &Checked) -> ApiResult<bool> {
     let res = sqlx::query(
         "UPDATE produits SET nom = COALESCE(?, nom), description = COALESCE(?, description), \
          prix = COALESCE(?, prix), code_barres = COALESCE(?, code_barres), version = version + 1 \
@@ -78,20 +86,20 @@ pub async fn update(pool: &MySqlPool, id: i64, version: i32, p: &Checked) -> Api
     .bind(p.code_barres.as_ref().map(|c| c.as_str()))
     .bind(id)
     .bind(version)
-    .execute(pool)
+    .execute(&mut **tx)
     .await?;
     Ok(res.rows_affected() == 1)
 }
 
 /// Deactivates (soft delete); `false` when `version` is given and stale.
-pub async fn deactivate(pool: &MySqlPool, id: i64, version: Option<i32>) -> ApiResult<bool> {
+pub async fn deactivate(tx: &mut Transaction<'_, MySql>, id: i64, version: Option<i32>) -> ApiResult<bool> {
     let res = sqlx::query(
         "UPDATE produits SET actif = FALSE, version = version + 1 WHERE id = ? AND (? IS NULL OR version = ?)",
     )
     .bind(id)
     .bind(version)
     .bind(version)
-    .execute(pool)
+    .execute(&mut **tx)
     .await?;
     Ok(res.rows_affected() == 1)
 }

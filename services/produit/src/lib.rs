@@ -1,12 +1,17 @@
 //! The produit service: catalogue search, reads cached in Redis, admin edits
-//! guarded by versions.
+//! guarded by versions, each reported on `evenements:produits` (outbox).
 
 pub mod db;
 pub mod domain;
 pub mod routes;
 pub mod seed;
 
-use caisse_common::{Platform, config::CommonConfig};
+use caisse_common::{
+    Platform,
+    config::CommonConfig,
+    events::Producer,
+    outbox::{Outbox, RelayConfig},
+};
 use utoipa::OpenApi;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -31,11 +36,20 @@ impl Config {
 pub struct AppState {
     pub platform: Platform,
     pub cache_ttl_secs: u64,
+    pub outbox: Outbox,
 }
 
 pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
     let platform = Platform::start(&config.common, &MIGRATOR, true).await?;
-    let state = AppState { platform: platform.clone(), cache_ttl_secs: config.cache_ttl_secs };
+    let redis = platform.cache.as_ref().map(|c| c.redis().clone()).ok_or_else(|| anyhow::anyhow!("Redis requis"))?;
+    let outbox = Outbox::start(
+        Producer::Produit,
+        platform.pool.clone(),
+        redis,
+        &platform.metrics,
+        RelayConfig::new(&config.common),
+    );
+    let state = AppState { platform: platform.clone(), cache_ttl_secs: config.cache_ttl_secs, outbox };
     Ok(platform.app(routes::router(state), routes::ApiDoc::openapi()))
 }
 

@@ -10,7 +10,9 @@ use axum::{
 use caisse_common::{
     ApiError, ApiResult, Auth, Role,
     cache::RawJson,
+    events::{Producer, ProductAction, ProductChanged, ProductFields},
     extract::{Json, Path, Query},
+    outbox::{self, FeedPage, FeedParams},
     pagination::Page,
     server::BearerAuth,
     version::{IfMatch, etag},
@@ -29,8 +31,8 @@ const NS: &str = "produits";
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Caisse — service produit", description = "Catalogue : recherche, fiches, prix."),
-    paths(list_produits, get_produit, create_produit, update_produit, deactivate_produit),
-    components(schemas(Produit, ProduitList, NouveauProduit, ModificationProduit, caisse_common::FieldError)),
+    paths(list_produits, get_produit, create_produit, update_produit, deactivate_produit, list_evenements),
+    components(schemas(Produit, ProduitList, NouveauProduit, ModificationProduit, FeedPage, caisse_common::FieldError)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
@@ -38,6 +40,7 @@ pub struct ApiDoc;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/produits", get(list_produits).post(create_produit))
+        .route("/api/produits/evenements", get(list_evenements))
         .route("/api/produits/{id}", get(get_produit).patch(update_produit).delete(deactivate_produit))
         .with_state(state)
 }
@@ -169,9 +172,9 @@ pub async fn create_produit(
     auth.require_role(&[Role::Admin])?;
     let checked =
         domain::check(Some(&input.nom), Some(&input.description), Some(&input.prix), input.code_barres.as_deref())?;
-    let id = db::insert(&state.platform.pool, &checked).await.map_err(barcode_conflict)?;
-    state.platform.invalidate(NS).await;
-    let p = find(&state, id).await?;
+    let mut tx = state.platform.pool.begin().await?;
+    let id = db::insert(&mut tx, &checked).await.map_err(barcode_conflict)?;
+    let p = committed(&state, tx, id, ProductAction::Creation, None, &auth.login).await?;
     tracing::info!(produit = id, par = %auth.login, "produit créé");
     Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/produits/{id}"))], etag(p.version), axum::Json(p)))
 }
@@ -194,17 +197,16 @@ pub async fn update_produit(
         input.prix.as_deref(),
         input.code_barres.as_deref(),
     )?;
-    let pool = &state.platform.pool;
-    if !db::update(pool, id, version, &checked).await.map_err(barcode_conflict)? {
-        let current =
-            db::get(pool, id).await?.ok_or_else(|| ApiError::NotFound(format!("Le produit {id} n'existe pas.")))?;
+    let mut tx = state.platform.pool.begin().await?;
+    let before =
+        db::lock(&mut tx, id).await?.ok_or_else(|| ApiError::NotFound(format!("Le produit {id} n'existe pas.")))?;
+    if !db::update(&mut tx, id, version, &checked).await.map_err(barcode_conflict)? {
         return Err(ApiError::PreconditionFailed(format!(
             "Le produit {id} a été modifié entre-temps (version {} au lieu de {version}) : relisez-le puis recommencez.",
-            current.version
+            before.version
         )));
     }
-    state.platform.invalidate(NS).await;
-    let p = find(&state, id).await?;
+    let p = committed(&state, tx, id, ProductAction::Modification, Some(before), &auth.login).await?;
     tracing::info!(produit = id, version = p.version, par = %auth.login, "produit modifié");
     Ok((etag(p.version), axum::Json(p)))
 }
@@ -218,13 +220,62 @@ pub async fn deactivate_produit(
     IfMatch(version): IfMatch,
 ) -> ApiResult<impl IntoResponse> {
     auth.require_role(&[Role::Admin])?;
-    let pool = &state.platform.pool;
-    if !db::deactivate(pool, id, version).await? {
-        db::get(pool, id).await?.ok_or_else(|| ApiError::NotFound(format!("Le produit {id} n'existe pas.")))?;
+    let mut tx = state.platform.pool.begin().await?;
+    let before =
+        db::lock(&mut tx, id).await?.ok_or_else(|| ApiError::NotFound(format!("Le produit {id} n'existe pas.")))?;
+    if !db::deactivate(&mut tx, id, version).await? {
         return Err(ApiError::PreconditionFailed(format!("Le produit {id} a été modifié entre-temps.")));
     }
-    state.platform.invalidate(NS).await;
-    let p = find(&state, id).await?;
+    let p = committed(&state, tx, id, ProductAction::Desactivation, Some(before), &auth.login).await?;
     tracing::info!(produit = id, par = %auth.login, "produit désactivé");
     Ok((etag(p.version), axum::Json(p)))
+}
+
+fn fields(p: &Produit) -> ProductFields {
+    ProductFields {
+        nom: p.nom.clone(),
+        description: p.description.clone(),
+        prix: p.prix,
+        code_barres: p.code_barres.clone(),
+        actif: p.actif,
+        version: p.version,
+    }
+}
+
+/// Records the change on `evenements:produits` in the edit's transaction,
+/// commits, invalidates the cache and returns the product as stored.
+async fn committed(
+    state: &AppState,
+    mut tx: sqlx::Transaction<'_, sqlx::MySql>,
+    id: i64,
+    action: ProductAction,
+    before: Option<Produit>,
+    par: &str,
+) -> ApiResult<Produit> {
+    let after =
+        db::lock(&mut tx, id).await?.ok_or_else(|| ApiError::NotFound(format!("Le produit {id} n'existe pas.")))?;
+    let event = ProductChanged {
+        produit_id: id,
+        action,
+        par: par.to_owned(),
+        avant: before.as_ref().map(fields),
+        apres: fields(&after),
+    };
+    outbox::append(&mut tx, &event).await?;
+    tx.commit().await?;
+    state.outbox.notify();
+    state.platform.invalidate(NS).await;
+    Ok(after)
+}
+
+/// The catalogue's change events after `apres` (admins and services): what a
+/// consumer that lost some on the stream reads back.
+#[utoipa::path(get, path = "/api/produits/evenements", params(FeedParams),
+    responses((status = 200, body = FeedPage), (status = 403), (status = 422)))]
+pub async fn list_evenements(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(p): Query<FeedParams>,
+) -> ApiResult<axum::Json<FeedPage>> {
+    Ok(axum::Json(outbox::feed_page(&state.platform.pool, Producer::Produit, &auth, p).await?))
 }

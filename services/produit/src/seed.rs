@@ -1,6 +1,8 @@
 //! Demo catalogue: 60 products with valid EAN-13 barcodes, fixed ids 1–60.
-//! Idempotent (`INSERT IGNORE` on fixed ids).
+//! Idempotent (`INSERT IGNORE` on fixed ids); each product created comes
+//! with its `ProductChanged` event.
 
+use caisse_common::events::{ProductAction, ProductChanged, ProductFields};
 use rust_decimal::Decimal;
 
 use crate::{Config, MIGRATOR, domain::gs1_check_digit};
@@ -87,17 +89,42 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Inserts the products that are missing, each with its creation event
+/// (so that consumers such as reporting know the catalogue).
 pub async fn seed(pool: &sqlx::MySqlPool) -> anyhow::Result<()> {
     for (i, nom) in NOMS.iter().enumerate() {
         let id = i64::try_from(i).unwrap_or_default() + 1;
-        sqlx::query("INSERT IGNORE INTO produits (id, nom, description, prix, code_barres) VALUES (?, ?, ?, ?, ?)")
-            .bind(id)
-            .bind(nom)
-            .bind(format!("{nom} — produit de démonstration"))
-            .bind(demo_price(id))
-            .bind(demo_barcode(id))
-            .execute(pool)
-            .await?;
+        let description = format!("{nom} — produit de démonstration");
+        let mut tx = pool.begin().await?;
+        let inserted =
+            sqlx::query("INSERT IGNORE INTO produits (id, nom, description, prix, code_barres) VALUES (?, ?, ?, ?, ?)")
+                .bind(id)
+                .bind(nom)
+                .bind(&description)
+                .bind(demo_price(id))
+                .bind(demo_barcode(id))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if inserted == 1 {
+            let apres = ProductFields {
+                nom: (*nom).to_owned(),
+                description,
+                prix: demo_price(id),
+                code_barres: Some(demo_barcode(id)),
+                actif: true,
+                version: 1,
+            };
+            let event = ProductChanged {
+                produit_id: id,
+                action: ProductAction::Creation,
+                par: "seed".into(),
+                avant: None,
+                apres,
+            };
+            caisse_common::outbox::append(&mut tx, &event).await?;
+        }
+        tx.commit().await?;
     }
     Ok(())
 }

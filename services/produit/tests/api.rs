@@ -232,3 +232,64 @@ async fn redis_down_serves_from_mysql_and_counts_errors() {
     let ready = app.http.get(format!("{}/health/ready", app.urls[0])).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
+
+async fn feed(app: &App, role: Role, query: &str) -> reqwest::Response {
+    app.http
+        .get(format!("{}/api/produits/evenements{query}", app.urls[0]))
+        .header("authorization", bearer(role, None))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_edit_is_an_event_naming_who_with_old_and_new_values() {
+    let app = app().await;
+    let etag = app.get(0, "/api/produits/3").await.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(app.patch(3, Some(&etag), json!({"prix": "4.29"}), Role::Admin).await.status(), StatusCode::OK);
+    let stale = app.patch(3, Some(&etag), json!({"prix": "9.99"}), Role::Admin).await;
+    assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED, "refused edits leave no event");
+    let created = app
+        .http
+        .post(format!("{}/api/produits", app.urls[0]))
+        .header("authorization", bearer(Role::Admin, None))
+        .json(&json!({"nom": "Brioche", "prix": "3.50"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let new_id = created.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    // Events enter the feed once the relay has numbered them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut page: caisse_common::outbox::FeedPage = loop {
+        let res = feed(&app, Role::Admin, "?apres=0&limit=1000").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let page: caisse_common::outbox::FeedPage = res.json().await.unwrap();
+        if page.dernier >= 62 || std::time::Instant::now() > deadline {
+            break page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    // The demo catalogue comes with one creation event per product.
+    let seeded = page.evenements.drain(..60).map(|e| e.decode().unwrap());
+    assert!(seeded.enumerate().all(|(i, p)| matches!(p,
+        caisse_common::events::Payload::ProductChanged(c) if c.produit_id == i as i64 + 1 && c.avant.is_none())));
+    let events: Vec<_> = page.evenements.iter().map(|e| (e.id, e.decode().unwrap())).collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    let caisse_common::events::Payload::ProductChanged(change) = &events[0].1 else { panic!("{events:?}") };
+    assert_eq!((events[0].0, change.produit_id, change.par.as_str()), (61, 3, "test-admin"));
+    let (avant, apres) = (change.avant.as_ref().unwrap(), &change.apres);
+    assert_eq!((avant.prix, apres.prix), (produit::seed::demo_price(3), "4.29".parse().unwrap()));
+    assert_eq!((avant.version, apres.version), (1, 2));
+    let caisse_common::events::Payload::ProductChanged(creation) = &events[1].1 else { panic!("{events:?}") };
+    assert_eq!((events[1].0, creation.produit_id, creation.avant.is_none()), (62, new_id, true));
+    assert_eq!(creation.apres.nom, "Brioche");
+    // The feed is for admins and services only, with checked parameters.
+    assert_eq!(feed(&app, Role::Caissier, "").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(feed(&app, Role::Gerant, "").await.status(), StatusCode::FORBIDDEN);
+    for q in ["?apres=-1", "?limit=0", "?limit=5000", "?apres=abc"] {
+        let res = feed(&app, Role::Service, q).await;
+        assert!(res.status().is_client_error(), "{q} : {}", res.status());
+        assert_eq!(res.headers()["content-type"], "application/problem+json", "{q}");
+    }
+}
