@@ -374,7 +374,7 @@ impl Stack {
                         let _ = rt
                             .block_on(caisse_common::provision::drop_schema_and_user(&admin, &a.schema, &a.user, "%"));
                     }
-                    let _ = rt.block_on(caisse_common::testing::delete_redis_prefix(&redis_url, &prefix));
+                    let _ = rt.block_on(caisse_common::provision::delete_redis_prefix(&redis_url, &prefix));
                 }
                 let _ = fs::remove_dir_all(run_dir);
             })

@@ -1,6 +1,7 @@
 //! The one shared library of the Caisse services: configuration, telemetry,
 //! problem+json errors, extractors, metrics, health, MySQL, Redis cache,
-//! inter-service client, tokens, shutdown, provisioning and test helpers.
+//! inter-service client, tokens, shutdown and provisioning. Test helpers live
+//! in the `caisse-testing` dev-dependency, never in a service binary.
 
 pub mod auth;
 pub mod cache;
@@ -17,7 +18,6 @@ pub mod provision;
 pub mod server;
 pub mod sql_text;
 pub mod telemetry;
-pub mod testing;
 pub mod version;
 
 pub use auth::{Auth, Claims, Role};

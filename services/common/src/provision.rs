@@ -1,5 +1,6 @@
-//! Creates a service's schema and its MySQL user, granted that schema only.
-//! Used by the launcher, the compose `setup` step and the test helpers.
+//! Creates a service's schema and its MySQL user, granted that schema only,
+//! and removes them (with the Redis keys under a prefix) when a test stack
+//! stops. Used by the launcher, the compose `setup` step and the test helpers.
 
 use sqlx::{Connection, Executor, MySqlConnection};
 
@@ -47,4 +48,29 @@ pub async fn drop_schema_and_user(admin_url: &str, schema: &str, user: &str, hos
     conn.execute(format!("DROP USER IF EXISTS '{user}'@'{host}'").as_str()).await?;
     conn.close().await?;
     Ok(())
+}
+
+/// Deletes every Redis key under `prefix` (a stopped test stack's or test's
+/// keys), the Redis counterpart of [`drop_schema_and_user`].
+pub async fn delete_redis_prefix(url: &str, prefix: &str) -> redis::RedisResult<()> {
+    let client = redis::Client::open(url)?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{prefix}*"))
+            .arg("COUNT")
+            .arg(500)
+            .query_async(&mut conn)
+            .await?;
+        if !keys.is_empty() {
+            redis::cmd("DEL").arg(&keys).query_async::<()>(&mut conn).await?;
+        }
+        if next == 0 {
+            return Ok(());
+        }
+        cursor = next;
+    }
 }

@@ -2,10 +2,8 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-use caisse_common::{
-    Role,
-    testing::{TestDb, bearer, bearer_for, spawn},
-};
+use caisse_common::Role;
+use caisse_testing::{TestDb, bearer, bearer_for, spawn};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 

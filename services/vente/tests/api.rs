@@ -5,10 +5,8 @@
 
 use std::sync::Arc;
 
-use caisse_common::{
-    Role,
-    testing::{TestDb, bearer, bearer_for, spawn},
-};
+use caisse_common::Role;
+use caisse_testing::{TestDb, bearer, bearer_for, spawn};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
@@ -175,7 +173,7 @@ impl Suite {
     }
 
     async fn events(&self, kind: &str) -> Vec<Value> {
-        let client = redis::Client::open(caisse_common::testing::redis_url()).unwrap();
+        let client = redis::Client::open(caisse_testing::redis_url()).unwrap();
         let mut conn = client.get_multiplexed_async_connection().await.unwrap();
         let entries: redis::Value =
             redis::cmd("XRANGE").arg(&self.stream).arg("-").arg("+").query_async(&mut conn).await.unwrap();

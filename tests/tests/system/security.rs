@@ -1,6 +1,6 @@
 //! Least privilege: each service's MySQL user reads its own schema only.
 
-use caisse_common::testing::TestDb;
+use caisse_testing::TestDb;
 use sqlx::Connection;
 
 #[tokio::test]

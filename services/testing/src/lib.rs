@@ -1,17 +1,45 @@
-//! Test helpers: a fresh schema with its own least-privilege user per test, a
-//! unique Redis key prefix, and services spawned on port 0. Everything real:
-//! the MariaDB and Redis of the machine (`MYSQL_ADMIN_URL`, `REDIS_URL`).
+//! Test helpers shared by every crate's tests, as a dev-dependency only (never
+//! in a service binary): a fresh schema with its own least-privilege user per
+//! test, a unique Redis key prefix, services spawned on port 0, signed test
+//! tokens, and [`FaultProxy`], an HTTP proxy that delays, drops, fails or holds
+//! chosen requests between two services. Everything real: the MariaDB and
+//! Redis of the machine (`MYSQL_ADMIN_URL`, `REDIS_URL`).
+//!
+//! ```no_run
+//! # async fn demo(stock_url: String) {
+//! use caisse_testing::{Action, FaultProxy, Rule};
+//! let proxy = FaultProxy::start(&stock_url).await;
+//! // vente's STOCK_URL = proxy.url(): the first reservation commits in stock
+//! // but its answer never reaches vente.
+//! let lost = proxy.add(
+//!     Rule::any().method("POST").path_exact("/api/stocks/reservations").times(1).then(Action::DropAfterForward),
+//! );
+//! // … check out through vente, then:
+//! lost.wait_forwarded(1).await;
+//! // Recovery's calls carry `x-request-id: recuperation-…`: hold them.
+//! let recovery = proxy.add(Rule::any().request_id_prefix("recuperation-").then(Action::Hold));
+//! recovery.wait_held(1).await;
+//! recovery.release();
+//! # }
+//! ```
 
 use std::sync::Arc;
 
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::{
+use caisse_common::{
     auth::{Claims, Role, TokenKeys},
     config::{self, CommonConfig},
     provision,
 };
+
+mod proxy;
+mod rules;
+
+pub use caisse_common::provision::delete_redis_prefix;
+pub use proxy::{FaultProxy, Seen};
+pub use rules::{Action, PathMatch, Rule, RuleHandle};
 
 /// Secret used by tests to sign tokens.
 pub const TEST_SECRET: &str = "test-secret-0123456789abcdef-0123456789";
@@ -43,7 +71,7 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn new(service: &str) -> Self {
-        crate::telemetry::init(false);
+        caisse_common::telemetry::init(false);
         let id = short_id();
         let schema = format!("t_{service}_{id}");
         let user = format!("t_{id}");
@@ -110,7 +138,7 @@ impl Drop for TestDb {
 pub async fn spawn(app: Router) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind : {e}"));
     let addr = listener.local_addr().unwrap_or_else(|e| panic!("addr : {e}"));
-    tokio::spawn(async move { crate::server::serve(listener, app).await });
+    tokio::spawn(async move { caisse_common::server::serve(listener, app).await });
     format!("http://{addr}")
 }
 
@@ -124,28 +152,4 @@ pub fn bearer_for(sub: i64, role: Role, magasin_id: Option<i64>) -> String {
     let now = chrono::Utc::now().timestamp();
     let claims = Claims { sub, login: format!("test-{}", role.as_str()), role, magasin_id, iat: now, exp: now + 3600 };
     format!("Bearer {}", keys.sign(&claims).unwrap_or_default())
-}
-
-/// Deletes every Redis key under `prefix` (test clean-up).
-pub async fn delete_redis_prefix(url: &str, prefix: &str) -> redis::RedisResult<()> {
-    let client = redis::Client::open(url)?;
-    let mut conn = client.get_multiplexed_async_connection().await?;
-    let mut cursor: u64 = 0;
-    loop {
-        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(format!("{prefix}*"))
-            .arg("COUNT")
-            .arg(500)
-            .query_async(&mut conn)
-            .await?;
-        if !keys.is_empty() {
-            redis::cmd("DEL").arg(&keys).query_async::<()>(&mut conn).await?;
-        }
-        if next == 0 {
-            return Ok(());
-        }
-        cursor = next;
-    }
 }
