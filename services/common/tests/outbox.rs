@@ -13,8 +13,8 @@ use caisse_common::{
     events::{Envelope, Producer, StockThresholdsChanged},
     metrics::Metrics,
     outbox::{self, FeedParams, Outbox, RelayConfig},
-    testing::{TestDb, redis_url},
 };
+use caisse_testing::{TestDb, redis_url};
 use sqlx::{Executor, MySqlPool};
 
 fn event(n: i32) -> StockThresholdsChanged {
