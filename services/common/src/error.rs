@@ -169,6 +169,7 @@ const ER_CONSTRAINT_FAILED: u16 = 4025;
 const ER_DUP_KEY: u16 = 1062;
 const ER_NO_REFERENCED_ROW: u16 = 1452;
 const ER_DATA_OUT_OF_RANGE: u16 = 1264;
+const ER_DATA_TOO_LONG: u16 = 1406;
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
@@ -181,13 +182,26 @@ impl From<sqlx::Error> for ApiError {
             sqlx::Error::Database(db) => {
                 let code =
                     db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>().map(|e| e.number()).unwrap_or_default();
+                // The database's own message names tables, columns and
+                // constraints: logged for us, never sent to the client.
+                let client_error = |e: Self| {
+                    tracing::info!(code, error = %db.message(), "requête refusée par la base de données");
+                    e
+                };
                 match code {
-                    ER_DUP_KEY => Self::conflict("Cette valeur existe déjà (contrainte d'unicité)."),
-                    ER_CONSTRAINT_FAILED => Self::conflict(format!("Contrainte non respectée : {}", db.message())),
-                    ER_NO_REFERENCED_ROW => Self::field("reference", "référence inconnue"),
-                    ER_DATA_OUT_OF_RANGE => Self::field("valeur", "valeur hors limites"),
+                    ER_DUP_KEY => client_error(Self::conflict("Cette valeur existe déjà (contrainte d'unicité).")),
+                    ER_CONSTRAINT_FAILED => client_error(Self::conflict(
+                        "Cette modification enfreint une règle de cohérence des données : elle n'a pas été appliquée.",
+                    )),
+                    ER_NO_REFERENCED_ROW => client_error(Self::field("reference", "référence inconnue")),
+                    ER_DATA_OUT_OF_RANGE => {
+                        client_error(Self::field("valeur", "une valeur numérique est hors des limites permises"))
+                    }
+                    ER_DATA_TOO_LONG => {
+                        client_error(Self::field("valeur", "une valeur est plus longue que la taille permise"))
+                    }
                     _ if db.code().as_deref() == Some(ER_DUP_ENTRY) && db.is_unique_violation() => {
-                        Self::conflict("Cette valeur existe déjà (contrainte d'unicité).")
+                        client_error(Self::conflict("Cette valeur existe déjà (contrainte d'unicité)."))
                     }
                     _ => Self::Internal(err.into()),
                 }

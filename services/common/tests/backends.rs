@@ -1,0 +1,77 @@
+//! caisse-common against the real MariaDB and Redis of the machine: how SQL
+//! failures reach a client, and the cache's generations.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+use caisse_common::{
+    ApiError,
+    cache::{Cache, Redis},
+    metrics::Metrics,
+    testing::{TestDb, delete_redis_prefix, redis_url},
+};
+use redis::AsyncCommands;
+
+/// What a client sees for a failed statement.
+async fn answer_to(pool: &sqlx::MySqlPool, sql: &str) -> (u16, String) {
+    let err: ApiError = sqlx::query(sql).execute(pool).await.unwrap_err().into();
+    (err.status().as_u16(), err.body().to_string())
+}
+
+#[tokio::test]
+async fn too_long_out_of_range_and_constraint_failures_are_4xx_without_internals() {
+    let db = TestDb::new("common").await;
+    let pool = sqlx::MySqlPool::connect(&db.url).await.unwrap();
+    sqlx::query(
+        "CREATE TABLE table_interne (court VARCHAR(3) NULL, petit TINYINT NULL, positif INT NULL, \
+         CONSTRAINT ck_regle_secrete CHECK (positif >= 0))",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    for (sql, status) in [
+        ("INSERT INTO table_interne (court) VALUES ('abcdef')", 422),
+        ("INSERT INTO table_interne (petit) VALUES (300)", 422),
+        ("INSERT INTO table_interne (positif) VALUES (-1)", 409),
+    ] {
+        let (got, body) = answer_to(&pool, sql).await;
+        assert_eq!(got, status, "{sql}: {body}");
+        for internal in ["table_interne", "ck_regle_secrete", &db.schema, "court", "petit", "positif"] {
+            assert!(!body.contains(internal), "{sql} laisse fuir {internal} : {body}");
+        }
+    }
+    pool.close().await;
+}
+
+async fn cache(prefix: &str) -> Cache {
+    Cache::new(Redis::connect(&redis_url(), prefix).await.unwrap(), Metrics::new("test"))
+}
+
+async fn read(cache: &Cache, value: &str) -> String {
+    let value = value.to_owned();
+    cache.get_or_load("ns", "cle", 60, || async move { Ok(value) }).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_lost_generation_never_brings_back_an_older_entry() {
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let cache = cache(&prefix).await;
+    let mut conn = redis::Client::open(redis_url()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let gen_key = format!("{prefix}ns:gen");
+
+    assert_eq!(read(&cache, "v1").await, "v1");
+    cache.invalidate("ns").await;
+    assert_eq!(read(&cache, "v2").await, "v2");
+    assert_eq!(read(&cache, "autre").await, "v2", "lecture suivante servie par le cache");
+
+    // Redis loses the generation (flush, eviction, restart from an old
+    // snapshot) but not the entries: no generation may be reused.
+    conn.del::<_, ()>(&gen_key).await.unwrap();
+    assert_eq!(read(&cache, "v3").await, "v3", "une entrée d'une génération perdue est resservie");
+    conn.del::<_, ()>(&gen_key).await.unwrap();
+    cache.invalidate("ns").await;
+    assert_eq!(read(&cache, "v4").await, "v4", "une invalidation après la perte réutilise une génération");
+    cache.invalidate("ns").await;
+    assert_eq!(read(&cache, "v5").await, "v5");
+
+    delete_redis_prefix(&redis_url(), &prefix).await.unwrap();
+}
