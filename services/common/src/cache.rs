@@ -7,6 +7,13 @@
 //! where nobody looks any more: no stale-set race. TTLs are only a safety net
 //! for a bump lost while Redis was down.
 //!
+//! Generations never repeat, even when Redis loses the counter but not the
+//! entries (eviction, restart from an older snapshot): a generation is the
+//! Redis clock in microseconds at the latest bump, or one more than the
+//! previous one if that is larger, and a missing counter starts from the
+//! clock. A counter restarting at 0 would serve entries written under 0, 1,
+//! ... again until their TTL.
+//!
 //! Redis down never fails a request: reads fall back to the loader and count
 //! `cache_operations_total{result="error"}`.
 
@@ -20,10 +27,31 @@ use crate::{error::ApiError, metrics::Metrics};
 
 const OP_TIMEOUT: Duration = Duration::from_millis(300);
 
-/// Reads the generation and the value in one round trip.
-const GET_SCRIPT: &str = r"
-local g = redis.call('GET', KEYS[1]) or '0'
+/// The clock of the Redis server in microseconds, as a decimal string
+/// (Lua numbers are doubles: exact up to 2^53, years away).
+const NOW_MICROS: &str = "
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+";
+
+/// Reads the generation (starting a missing one from the clock) and the
+/// value in one round trip.
+const GET_SCRIPT: &str = "
+local g = redis.call('GET', KEYS[1])
+if not g then
+  local t = redis.call('TIME')
+  redis.call('SET', KEYS[1], t[1] .. string.format('%06d', tonumber(t[2])), 'NX')
+  g = redis.call('GET', KEYS[1])
+end
 return {g, redis.call('GET', ARGV[1] .. g .. ARGV[2])}
+";
+
+/// Moves the generation to max(previous + 1, clock).
+const BUMP_SCRIPT: &str = "
+local g = tonumber(redis.call('GET', KEYS[1]) or '0')
+local next = math.max(g + 1, now)
+redis.call('SET', KEYS[1], string.format('%.0f', next))
+return string.format('%.0f', next)
 ";
 
 /// A shared Redis connection that reconnects in the background.
@@ -94,11 +122,17 @@ pub struct Cache {
     redis: Redis,
     metrics: Metrics,
     script: Arc<Script>,
+    bump: Arc<Script>,
 }
 
 impl Cache {
     pub fn new(redis: Redis, metrics: Metrics) -> Self {
-        Self { redis, metrics, script: Arc::new(Script::new(GET_SCRIPT)) }
+        Self {
+            redis,
+            metrics,
+            script: Arc::new(Script::new(GET_SCRIPT)),
+            bump: Arc::new(Script::new(&format!("{NOW_MICROS}{BUMP_SCRIPT}"))),
+        }
     }
 
     pub fn redis(&self) -> &Redis {
@@ -178,8 +212,9 @@ impl Cache {
             tracing::warn!(ns, "invalidation impossible : Redis injoignable (le TTL bornera la péremption)");
             return;
         };
-        let incr = conn.incr::<_, _, i64>(self.gen_key(ns), 1);
-        if !matches!(tokio::time::timeout(OP_TIMEOUT, incr).await, Ok(Ok(_))) {
+        let invocation = self.bump.key(self.gen_key(ns));
+        let bump = invocation.invoke_async::<String>(&mut conn);
+        if !matches!(tokio::time::timeout(OP_TIMEOUT, bump).await, Ok(Ok(_))) {
             self.metrics.cache_result(label, "error");
             tracing::warn!(ns, "invalidation impossible : Redis en erreur (le TTL bornera la péremption)");
         }
