@@ -4,9 +4,13 @@
 
 pub mod db;
 pub mod domain;
-pub mod ledger;
+pub mod peers;
 pub mod routes;
 pub mod seed;
+pub mod tx;
+
+/// The ledger, at the crate root too: other crates' tests check its balance.
+pub use db::ledger;
 
 use caisse_common::{Platform, config::CommonConfig};
 use utoipa::OpenApi;
@@ -57,6 +61,11 @@ pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
     let state =
         AppState { platform: platform.clone(), config: std::sync::Arc::new(config.clone()), transfers, reservations };
     Ok(platform.app(routes::router(state), routes::ApiDoc::openapi()))
+}
+
+/// The cache namespace of one magasin's stock.
+pub fn cache_ns(magasin_id: i64) -> String {
+    format!("stock:magasin:{magasin_id}")
 }
 
 pub async fn run(config: Config) -> anyhow::Result<()> {

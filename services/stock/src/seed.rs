@@ -4,7 +4,8 @@
 
 use crate::{
     Config, MIGRATOR,
-    ledger::{self, Move},
+    db::ledger::{self, Move},
+    domain::TypeMouvement,
 };
 
 pub const LOGISTIQUE: i64 = 6;
@@ -26,21 +27,14 @@ pub async fn seed(pool: &sqlx::MySqlPool) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
     for m in MAGASINS.chain(std::iter::once(LOGISTIQUE)) {
         for p in PRODUITS {
-            let done: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM mouvements WHERE type = 'reception' AND reference = 'seed' AND magasin_id = ? AND produit_id = ?",
-            )
-            .bind(m)
-            .bind(p)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if done.is_some() {
+            if ledger::has_cause(&mut *tx, TypeMouvement::Reception, "seed", Some((m, p))).await? {
                 continue;
             }
             let mv = Move {
                 magasin_id: m,
                 produit_id: p,
                 delta: demo_quantity(m, p),
-                kind: "reception",
+                type_mouvement: TypeMouvement::Reception,
                 reference: "seed",
                 motif: "stock initial de démonstration",
                 auteur: "seed",

@@ -1,20 +1,22 @@
 //! `/api/stocks/ajustements`: corrections after a count, breakage, or a
 //! reception at the logistics centre; always with a reason, always ledgered.
+//! An `Idempotency-Key` is bound to the request it came with.
 
 use axum::{Router, extract::State, http::StatusCode, routing::post};
 use caisse_common::{
-    ApiError, ApiResult, Auth, Role,
+    ApiError, ApiResult, Auth,
     client::RequestId,
-    extract::{IdempotencyKey, Json},
+    extract::{IdempotencyKey, Json, fingerprint},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
-    AppState, db,
-    domain::{MAX_LINE_QUANTITY, Stock},
-    ledger::{self, Move},
-    routes::{TxError, require_produit, with_tx},
+    AppState, cache_ns,
+    db::{self, ajustements::NewAdjustment, ledger::Move},
+    domain::{self, Stock, TypeAjustement},
+    peers,
+    tx::{TxError, with_tx},
 };
 
 pub fn router() -> Router<AppState> {
@@ -26,22 +28,27 @@ pub fn router() -> Router<AppState> {
 pub struct NouvelAjustement {
     pub magasin_id: i64,
     pub produit_id: i64,
-    /// Signed change, non-zero.
+    /// Signed change, non-zero, at most 100000 either way.
     pub delta: i64,
     /// Why (count, breakage, theft, reception...). Required.
     pub motif: String,
     /// `ajustement` (admin) or `reception` (logistique or admin, positive only).
     #[serde(default = "default_kind", rename = "type")]
-    pub type_mouvement: String,
+    pub type_ajustement: TypeAjustement,
 }
 
-fn default_kind() -> String {
-    "ajustement".into()
+fn default_kind() -> TypeAjustement {
+    TypeAjustement::Ajustement
 }
 
-/// Adjusts a quantity; an optional `Idempotency-Key` makes retries safe.
+/// Adjusts a quantity. With an `Idempotency-Key`, a retry of the same
+/// request (even concurrent) answers 201 with the entry and applies nothing
+/// more; the same key with another request is a 422.
 #[utoipa::path(post, path = "/api/stocks/ajustements", request_body = NouvelAjustement,
-    responses((status = 201, body = Stock), (status = 403), (status = 409, description = "passerait sous zéro"), (status = 422)))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "Clé unique de la demande (8 à 100 caractères ASCII visibles, un UUID convient)")),
+    responses((status = 201, body = Stock, description = "appliqué, ou déjà appliqué sous cette clé"), (status = 403),
+              (status = 409, description = "passerait sous zéro : rien n'est appliqué"),
+              (status = 422, description = "données invalides, ou clé déjà utilisée pour une autre demande")))]
 pub async fn create_ajustement(
     State(state): State<AppState>,
     auth: Auth,
@@ -49,74 +56,82 @@ pub async fn create_ajustement(
     key: Option<IdempotencyKey>,
     Json(a): Json<NouvelAjustement>,
 ) -> ApiResult<(StatusCode, axum::Json<Stock>)> {
-    match a.type_mouvement.as_str() {
-        "ajustement" => auth.require_role(&[Role::Admin])?,
-        "reception" => {
-            auth.require_role(&[Role::Admin, Role::Logistique])?;
-            if a.delta <= 0 {
-                return Err(ApiError::field("delta", "une réception est positive"));
-            }
-        }
-        _ => return Err(ApiError::field("type", "« ajustement » ou « reception »")),
-    }
-    if a.delta == 0 || a.delta.abs() > MAX_LINE_QUANTITY {
-        return Err(ApiError::field(
-            "delta",
-            format!("entier non nul entre -{MAX_LINE_QUANTITY} et {MAX_LINE_QUANTITY}"),
-        ));
-    }
-    let motif = a.motif.trim().to_owned();
-    if motif.is_empty() || motif.chars().count() > 255 {
-        return Err(ApiError::field("motif", "obligatoire, 255 caractères au plus"));
-    }
-    if a.magasin_id <= 0 {
-        return Err(ApiError::field("magasin_id", "identifiant invalide"));
-    }
+    auth.require_role(a.type_ajustement.roles())?;
+    let motif = domain::check_ajustement(a.type_ajustement, a.magasin_id, a.delta, &a.motif)?;
     let key = key.map_or_else(|| uuid::Uuid::new_v4().to_string(), |k| k.0);
-    require_produit(&state, &auth, &rid, a.produit_id).await?;
-    let reference = format!("{}:{key}", a.type_mouvement);
-    let replayed: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM mouvements WHERE type = ? AND reference = ? AND magasin_id = ? AND produit_id = ?",
-    )
-    .bind(&a.type_mouvement)
-    .bind(&reference)
-    .bind(a.magasin_id)
-    .bind(a.produit_id)
-    .fetch_optional(&state.platform.pool)
-    .await?;
-    if replayed.is_none() {
-        let auteur = auth.login.clone();
-        with_tx(&state.platform.pool, |tx| {
-            let (reference, motif, auteur, kind) =
-                (reference.clone(), motif.clone(), auteur.clone(), a.type_mouvement.clone());
-            let m = (a.magasin_id, a.produit_id, a.delta);
-            Box::pin(async move {
-                let mv = Move {
-                    magasin_id: m.0,
-                    produit_id: m.1,
-                    delta: m.2,
-                    kind: &kind,
-                    reference: &reference,
-                    motif: &motif,
-                    auteur: &auteur,
-                };
-                ledger::apply(tx, mv).await?.map_err(|s| {
-                    TxError::Api(ApiError::Conflict {
-                        detail: format!(
-                            "Le stock du produit {} passerait sous zéro ({} disponible(s)).",
-                            s.produit_id, s.disponible
-                        ),
-                        extra: Some(serde_json::json!({"disponible": s.disponible})),
-                    })
-                })?;
-                Ok(())
-            })
-        })
-        .await?;
-        state.platform.invalidate(&ledger::cache_ns(a.magasin_id)).await;
-        tracing::info!(magasin = a.magasin_id, produit = a.produit_id, delta = a.delta, motif, par = %auth.login, "stock ajusté");
+    let fp = fingerprint(&(a.type_ajustement, a.magasin_id, a.produit_id, a.delta, &motif));
+    let pool = &state.platform.pool;
+    if replay(pool, &key, &fp).await? {
+        return answer(&state, &a).await;
     }
-    let stock = db::get(&state.platform.pool, a.magasin_id, a.produit_id)
+    peers::require_produit(&state, &auth, &rid, a.produit_id).await?;
+    let auteur = auth.login.clone();
+    let outcome = with_tx(pool, |tx| {
+        let (key, fp, motif, auteur) = (key.clone(), fp.clone(), motif.clone(), auteur.clone());
+        let (kind, magasin_id, produit_id, delta) = (a.type_ajustement, a.magasin_id, a.produit_id, a.delta);
+        Box::pin(async move {
+            let new = NewAdjustment {
+                key: &key,
+                fingerprint: &fp,
+                type_ajustement: kind,
+                magasin_id,
+                produit_id,
+                delta,
+                auteur: &auteur,
+            };
+            let id = db::ajustements::insert(tx, new).await?;
+            let type_mouvement = kind.type_mouvement();
+            let reference = format!("{}:{id}", type_mouvement.as_str());
+            let mv = Move {
+                magasin_id,
+                produit_id,
+                delta,
+                type_mouvement,
+                reference: &reference,
+                motif: &motif,
+                auteur: &auteur,
+            };
+            db::ledger::apply(tx, mv).await?.map_err(|s| {
+                TxError::Api(ApiError::Conflict {
+                    detail: format!(
+                        "Le stock du produit {} passerait sous zéro ({} disponible(s)) : rien n'a été ajusté.",
+                        s.produit_id, s.disponible
+                    ),
+                    extra: Some(serde_json::json!({"disponible": s.disponible})),
+                })
+            })?;
+            Ok(())
+        })
+    })
+    .await;
+    match outcome {
+        Ok(()) => {
+            state.platform.invalidate(&cache_ns(a.magasin_id)).await;
+            tracing::info!(magasin = a.magasin_id, produit = a.produit_id, delta = a.delta, motif, par = %auth.login, "stock ajusté");
+        }
+        // The same key committed concurrently: answer what it did.
+        Err(ApiError::Conflict { extra: None, .. }) if replay(pool, &key, &fp).await? => {}
+        Err(e) => return Err(e),
+    }
+    answer(&state, &a).await
+}
+
+/// True when an adjustment was already made under `key` for this request;
+/// a 422 when the key served for another request.
+async fn replay(pool: &sqlx::MySqlPool, key: &str, fp: &str) -> ApiResult<bool> {
+    match db::ajustements::find_by_key(pool, key).await? {
+        None => Ok(false),
+        Some((_, f)) if f == fp => Ok(true),
+        Some(_) => Err(ApiError::field(
+            "Idempotency-Key",
+            "cette clé a déjà servi pour un autre ajustement : générez-en une nouvelle",
+        )),
+    }
+}
+
+/// The entry after the adjustment.
+async fn answer(state: &AppState, a: &NouvelAjustement) -> ApiResult<(StatusCode, axum::Json<Stock>)> {
+    let stock = db::stocks::get(&state.platform.pool, a.magasin_id, a.produit_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("stock".into()))?;
     Ok((StatusCode::CREATED, axum::Json(stock)))

@@ -47,8 +47,8 @@ pub async fn list_mouvements(
         return Err(ApiError::field("reference", "100 caractères au plus"));
     }
     let page = Page::parse(p.limit, p.apres)?;
-    let filter = db::LedgerFilter { magasin_id, produit_id: p.produit_id, reference: p.reference };
-    let rows = db::movements(&state.platform.pool, &filter, page).await?;
+    let filter = db::ledger::LedgerFilter { magasin_id, produit_id: p.produit_id, reference: p.reference };
+    let rows = db::ledger::movements(&state.platform.pool, &filter, page).await?;
     let (mouvements, suivant) = page.finish(rows, |m| m.id);
     Ok(axum::Json(MouvementList { mouvements, suivant }))
 }

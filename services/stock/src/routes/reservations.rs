@@ -18,10 +18,13 @@ use sqlx::{MySql, Transaction};
 use utoipa::ToSchema;
 
 use crate::{
-    AppState,
-    domain::{self, Ligne},
-    ledger::{self, Move, Short},
-    routes::{TxError, with_tx},
+    AppState, cache_ns,
+    db::{
+        self,
+        ledger::{Move, Short},
+    },
+    domain::{self, Ligne, Reservation, StatutReservation, TypeMouvement},
+    tx::{TxError, with_tx},
 };
 
 pub fn router() -> Router<AppState> {
@@ -38,15 +41,6 @@ pub struct NouvelleReservation {
     /// The sale's id (UUID): the idempotency key of the reservation.
     pub vente_id: String,
     pub magasin_id: i64,
-    pub lignes: Vec<Ligne>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-pub struct Reservation {
-    pub vente_id: String,
-    pub magasin_id: i64,
-    /// `reservee` or `liberee`.
-    pub statut: String,
     pub lignes: Vec<Ligne>,
 }
 
@@ -67,28 +61,10 @@ fn saga_caller(auth: &Auth) -> ApiResult<()> {
     auth.require_role(&[Role::Service, Role::Admin])
 }
 
-async fn load(pool: &sqlx::MySqlPool, vente_id: &str) -> ApiResult<Option<(Reservation, String)>> {
-    let head: Option<(i64, String, String)> =
-        sqlx::query_as("SELECT magasin_id, statut, empreinte FROM reservations WHERE vente_id = ?")
-            .bind(vente_id)
-            .fetch_optional(pool)
-            .await?;
-    let Some((magasin_id, statut, empreinte)) = head else {
-        return Ok(None);
-    };
-    let lignes: Vec<(i64, i32)> =
-        sqlx::query_as("SELECT produit_id, quantite FROM reservation_lignes WHERE vente_id = ? ORDER BY produit_id")
-            .bind(vente_id)
-            .fetch_all(pool)
-            .await?;
-    let lignes = lignes.into_iter().map(|(produit_id, q)| Ligne { produit_id, quantite: i64::from(q) }).collect();
-    Ok(Some((Reservation { vente_id: vente_id.to_owned(), magasin_id, statut, lignes }, empreinte)))
-}
-
 /// What an earlier call with this sale id decided, if any.
 fn replay(existing: (Reservation, String), fingerprint: &str) -> ApiResult<Reservation> {
     let (r, f) = existing;
-    if r.statut == "liberee" {
+    if r.statut == StatutReservation::Liberee {
         return Err(ApiError::conflict(format!(
             "La vente {} a été compensée : sa réservation est libérée et ne peut plus être reprise.",
             r.vente_id
@@ -129,16 +105,18 @@ pub async fn create_reservation(
         }
         Err(ApiError::Conflict { extra: None, .. }) => {
             // The same sale id committed concurrently: answer what it decided.
-            let existing =
-                load(pool, &vente_id).await?.ok_or_else(|| ApiError::conflict("Réservation concurrente."))?;
+            let existing = db::reservations::load(pool, &vente_id)
+                .await?
+                .ok_or_else(|| ApiError::conflict("Réservation concurrente."))?;
             state.reservations.with_label_values(&["rejoue"]).inc();
             return Ok((StatusCode::CREATED, axum::Json(replay(existing, &fp)?)));
         }
         Err(e) => return Err(e),
     }
-    state.platform.invalidate(&ledger::cache_ns(magasin_id)).await;
+    state.platform.invalidate(&cache_ns(magasin_id)).await;
     state.reservations.with_label_values(&["ok"]).inc();
-    Ok((StatusCode::CREATED, axum::Json(Reservation { vente_id, magasin_id, statut: "reservee".into(), lignes })))
+    let statut = StatutReservation::Reservee;
+    Ok((StatusCode::CREATED, axum::Json(Reservation { vente_id, magasin_id, statut, lignes })))
 }
 
 async fn reserve(
@@ -149,15 +127,6 @@ async fn reserve(
     lignes: &[Ligne],
     auteur: &str,
 ) -> Result<(), TxError> {
-    sqlx::query(
-        "INSERT INTO reservations (vente_id, magasin_id, statut, empreinte, auteur) VALUES (?, ?, 'reservee', ?, ?)",
-    )
-    .bind(vente_id)
-    .bind(magasin_id)
-    .bind(fp)
-    .bind(auteur)
-    .execute(&mut **tx)
-    .await?;
     let reference = format!("vente:{vente_id}");
     let mut shorts: Vec<Short> = vec![];
     for l in lignes {
@@ -165,12 +134,12 @@ async fn reserve(
             magasin_id,
             produit_id: l.produit_id,
             delta: -l.quantite,
-            kind: "vente",
+            type_mouvement: TypeMouvement::Vente,
             reference: &reference,
             motif: "vente",
             auteur,
         };
-        if let Err(s) = ledger::apply(tx, m).await? {
+        if let Err(s) = db::ledger::apply(tx, m).await? {
             shorts.push(s);
         }
     }
@@ -178,13 +147,7 @@ async fn reserve(
         // Rolls back the reservation and every decrement.
         return Err(TxError::Api(crate::routes::transferts::shortage(magasin_id, &shorts)));
     }
-    let rows = vec!["(?, ?, ?)"; lignes.len()].join(", ");
-    let sql = format!("INSERT INTO reservation_lignes (vente_id, produit_id, quantite) VALUES {rows}");
-    let mut insert = sqlx::query(&sql);
-    for l in lignes {
-        insert = insert.bind(vente_id).bind(l.produit_id).bind(l.quantite);
-    }
-    insert.execute(&mut **tx).await?;
+    db::reservations::insert(tx, vente_id, magasin_id, fp, lignes, auteur).await?;
     Ok(())
 }
 
@@ -196,7 +159,7 @@ pub async fn get_reservation(
     Path(vente_id): Path<String>,
 ) -> ApiResult<axum::Json<Reservation>> {
     check_vente_id(&vente_id)?;
-    let (r, _) = load(&state.platform.pool, &vente_id)
+    let (r, _) = db::reservations::load(&state.platform.pool, &vente_id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("Aucune réservation pour la vente {vente_id}.")))?;
     saga_caller(&auth)?;
@@ -223,9 +186,10 @@ pub async fn release_reservation(
     })
     .await?;
     if let Some(m) = released_from {
-        state.platform.invalidate(&ledger::cache_ns(m)).await;
+        state.platform.invalidate(&cache_ns(m)).await;
     }
-    let (r, _) = load(pool, &vente_id).await?.ok_or_else(|| ApiError::NotFound("réservation".into()))?;
+    let (r, _) =
+        db::reservations::load(pool, &vente_id).await?.ok_or_else(|| ApiError::NotFound("réservation".into()))?;
     Ok(axum::Json(r))
 }
 
@@ -236,54 +200,32 @@ async fn release(
     magasin_id: i64,
     auteur: &str,
 ) -> Result<Option<i64>, TxError> {
-    let row: Option<(i64, String)> =
-        sqlx::query_as("SELECT magasin_id, statut FROM reservations WHERE vente_id = ? FOR UPDATE")
-            .bind(vente_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    match row {
+    match db::reservations::lock(tx, vente_id).await? {
         None => {
-            sqlx::query(
-                "INSERT INTO reservations (vente_id, magasin_id, statut, empreinte, auteur, liberee_le) \
-                 VALUES (?, ?, 'liberee', '', ?, CURRENT_TIMESTAMP(3))",
-            )
-            .bind(vente_id)
-            .bind(magasin_id)
-            .bind(auteur)
-            .execute(&mut **tx)
-            .await?;
+            db::reservations::insert_tombstone(tx, vente_id, magasin_id, auteur).await?;
             Ok(None)
         }
-        Some((_, statut)) if statut == "liberee" => Ok(None),
-        Some((m, _)) => {
+        Some((_, StatutReservation::Liberee)) => Ok(None),
+        Some((m, StatutReservation::Reservee)) => {
             if m != magasin_id {
                 return Err(TxError::Api(ApiError::field("magasin_id", "la réservation est dans un autre magasin")));
             }
-            let lignes: Vec<(i64, i32)> = sqlx::query_as(
-                "SELECT produit_id, quantite FROM reservation_lignes WHERE vente_id = ? ORDER BY produit_id",
-            )
-            .bind(vente_id)
-            .fetch_all(&mut **tx)
-            .await?;
             let reference = format!("vente:{vente_id}");
-            for (produit_id, q) in lignes {
+            for l in db::reservations::locked_lines(tx, vente_id).await? {
                 let mv = Move {
                     magasin_id: m,
-                    produit_id,
-                    delta: i64::from(q),
-                    kind: "liberation",
+                    produit_id: l.produit_id,
+                    delta: l.quantite,
+                    type_mouvement: TypeMouvement::Liberation,
                     reference: &reference,
                     motif: "vente compensée",
                     auteur,
                 };
-                ledger::apply(tx, mv).await?.map_err(|_| TxError::Api(ApiError::conflict("libération refusée")))?;
+                db::ledger::apply(tx, mv).await?.map_err(|_| TxError::Api(ApiError::conflict("libération refusée")))?;
             }
-            sqlx::query(
-                "UPDATE reservations SET statut = 'liberee', liberee_le = CURRENT_TIMESTAMP(3) WHERE vente_id = ?",
-            )
-            .bind(vente_id)
-            .execute(&mut **tx)
-            .await?;
+            if !db::reservations::mark_released(tx, vente_id).await? {
+                return Err(TxError::Api(ApiError::conflict("libération concurrente")));
+            }
             Ok(Some(m))
         }
     }
@@ -322,12 +264,8 @@ pub async fn create_retour(
     }
     let motif = input.motif.trim().chars().take(255).collect::<String>();
     let pool = &state.platform.pool;
-    let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mouvements WHERE type = 'retour' AND reference = ?")
-        .bind(r)
-        .fetch_one(pool)
-        .await?;
     let already = || (StatusCode::OK, axum::Json(serde_json::json!({"reference": r, "statut": "deja_fait"})));
-    if done > 0 {
+    if db::ledger::has_cause(pool, TypeMouvement::Retour, r, None).await? {
         return Ok(already());
     }
     let (magasin_id, auteur) = (input.magasin_id, auth.login.clone());
@@ -339,12 +277,12 @@ pub async fn create_retour(
                     magasin_id,
                     produit_id: l.produit_id,
                     delta: l.quantite,
-                    kind: "retour",
+                    type_mouvement: TypeMouvement::Retour,
                     reference: &reference,
                     motif: &motif,
                     auteur: &auteur,
                 };
-                ledger::apply(tx, mv).await?.map_err(|_| TxError::Api(ApiError::conflict("retour refusé")))?;
+                db::ledger::apply(tx, mv).await?.map_err(|_| TxError::Api(ApiError::conflict("retour refusé")))?;
             }
             Ok(())
         })
@@ -356,6 +294,6 @@ pub async fn create_retour(
         Err(ApiError::Conflict { .. }) => return Ok(already()),
         Err(e) => return Err(e),
     }
-    state.platform.invalidate(&ledger::cache_ns(magasin_id)).await;
+    state.platform.invalidate(&cache_ns(magasin_id)).await;
     Ok((StatusCode::CREATED, axum::Json(serde_json::json!({"reference": r, "statut": "remis_en_stock"}))))
 }

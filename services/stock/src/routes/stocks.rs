@@ -16,9 +16,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    AppState, db,
+    AppState, cache_ns, db,
     domain::{Niveau, Stock, niveau},
-    ledger,
 };
 
 pub fn router() -> Router<AppState> {
@@ -49,12 +48,12 @@ pub async fn list_stocks(
     let page = Page::try_from(p)?;
     let pool = state.platform.pool.clone();
     let load = || async move {
-        let rows = db::list_for_magasin(&pool, magasin_id, page).await?;
+        let rows = db::stocks::list_for_magasin(&pool, magasin_id, page).await?;
         let (stocks, suivant) = page.finish(rows, |s| s.produit_id);
         Ok(StockList { magasin_id, stocks, suivant })
     };
     let key = format!("p:{}:{}", page.limit, page.apres);
-    state.platform.cached_json(&ledger::cache_ns(magasin_id), &key, state.config.cache_ttl_secs, load).await
+    state.platform.cached_json(&cache_ns(magasin_id), &key, state.config.cache_ttl_secs, load).await
 }
 
 /// One entry.
@@ -66,7 +65,7 @@ pub async fn get_stock(
     Path((magasin_id, produit_id)): Path<(i64, i64)>,
 ) -> ApiResult<axum::Json<Stock>> {
     auth.require_magasin(magasin_id)?;
-    db::get(&state.platform.pool, magasin_id, produit_id)
+    db::stocks::get(&state.platform.pool, magasin_id, produit_id)
         .await?
         .map(axum::Json)
         .ok_or_else(|| ApiError::NotFound(format!("Aucun stock du produit {produit_id} au magasin {magasin_id}.")))
@@ -95,11 +94,14 @@ pub async fn update_seuils(
         return Err(ApiError::field("seuil_surstock", "0 ≤ seuil_alerte < seuil_surstock ≤ 10 000 000"));
     }
     let pool = &state.platform.pool;
-    if !db::set_thresholds(pool, magasin_id, produit_id, s.seuil_alerte, s.seuil_surstock).await? {
+    if !db::stocks::set_thresholds(pool, magasin_id, produit_id, s.seuil_alerte, s.seuil_surstock).await? {
         return Err(ApiError::NotFound(format!("Aucun stock du produit {produit_id} au magasin {magasin_id}.")));
     }
-    state.platform.invalidate(&ledger::cache_ns(magasin_id)).await;
-    db::get(pool, magasin_id, produit_id).await?.map(axum::Json).ok_or_else(|| ApiError::NotFound("stock".into()))
+    state.platform.invalidate(&cache_ns(magasin_id)).await;
+    db::stocks::get(pool, magasin_id, produit_id)
+        .await?
+        .map(axum::Json)
+        .ok_or_else(|| ApiError::NotFound("stock".into()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -133,7 +135,7 @@ pub async fn list_alertes(
 ) -> ApiResult<axum::Json<AlerteList>> {
     let magasin_id = if auth.role.is_store_scoped() { auth.magasin_id } else { p.magasin_id };
     let limit = Page::parse(p.limit, None)?.limit;
-    let rows = db::alerts(&state.platform.pool, magasin_id, i64::from(limit)).await?;
+    let rows = db::stocks::alerts(&state.platform.pool, magasin_id, i64::from(limit)).await?;
     let alertes = rows
         .into_iter()
         .filter_map(|s| {

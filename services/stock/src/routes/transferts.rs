@@ -13,16 +13,19 @@ use caisse_common::{
     client::RequestId,
     extract::{IdempotencyKey, Json, Path, fingerprint},
 };
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{MySql, Transaction};
 use utoipa::ToSchema;
 
 use crate::{
-    AppState,
-    domain::{self, Ligne},
-    ledger::{self, Move, Short},
-    routes::{TxError, magasin_type, with_tx},
+    AppState, cache_ns,
+    db::{
+        self,
+        ledger::{Move, Short},
+    },
+    domain::{self, Ligne, Transfert, TypeMouvement},
+    peers::{TypeMagasin, magasin_type},
+    tx::{TxError, with_tx},
 };
 
 pub fn router() -> Router<AppState> {
@@ -39,16 +42,6 @@ pub struct NouveauTransfert {
     /// The store receiving the goods.
     pub destination_id: i64,
     pub lignes: Vec<Ligne>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Transfert {
-    pub id: i64,
-    pub source_id: i64,
-    pub destination_id: i64,
-    pub lignes: Vec<Ligne>,
-    pub auteur: String,
-    pub cree_le: DateTime<Utc>,
 }
 
 /// Ships goods from the logistics centre to a store (logistique, admin).
@@ -78,10 +71,10 @@ pub async fn create_transfert(
             axum::Json(existing),
         ));
     }
-    if magasin_type(&state, &auth, &rid, "source_id", input.source_id).await? != "logistique" {
+    if magasin_type(&state, &auth, &rid, "source_id", input.source_id).await? != TypeMagasin::Logistique {
         return Err(ApiError::field("source_id", "la source doit être le centre logistique"));
     }
-    if magasin_type(&state, &auth, &rid, "destination_id", input.destination_id).await? != "magasin" {
+    if magasin_type(&state, &auth, &rid, "destination_id", input.destination_id).await? != TypeMagasin::Magasin {
         return Err(ApiError::field("destination_id", "la destination doit être un magasin"));
     }
     let (source, destination, auteur) = (input.source_id, input.destination_id, auth.login.clone());
@@ -109,8 +102,8 @@ pub async fn create_transfert(
         }
         Err(e) => return Err(e),
     };
-    state.platform.invalidate(&ledger::cache_ns(source)).await;
-    state.platform.invalidate(&ledger::cache_ns(destination)).await;
+    state.platform.invalidate(&cache_ns(source)).await;
+    state.platform.invalidate(&cache_ns(destination)).await;
     state.transfers.with_label_values(&["ok"]).inc();
     let t = load(&state, id).await?.ok_or_else(|| ApiError::NotFound(format!("transfert {id}")))?;
     tracing::info!(transfert = id, source, destination, lignes = t.lignes.len(), par = %auth.login, "transfert effectué");
@@ -137,11 +130,7 @@ pub fn shortage(source: i64, shorts: &[Short]) -> ApiError {
 /// The transfer already recorded under `key`, if any; 422 if the key was
 /// used for a different request.
 async fn replay(state: &AppState, key: &str, fingerprint: &str) -> ApiResult<Option<Transfert>> {
-    let row: Option<(i64, String)> = sqlx::query_as("SELECT id, empreinte FROM transferts WHERE cle_idempotence = ?")
-        .bind(key)
-        .fetch_optional(&state.platform.pool)
-        .await?;
-    match row {
+    match db::transferts::find_by_key(&state.platform.pool, key).await? {
         None => Ok(None),
         Some((_, f)) if f != fingerprint => Err(ApiError::field(
             "Idempotency-Key",
@@ -162,17 +151,7 @@ async fn execute(
     lignes: &[Ligne],
     auteur: &str,
 ) -> Result<i64, TxError> {
-    let res = sqlx::query(
-        "INSERT INTO transferts (cle_idempotence, empreinte, source_id, destination_id, auteur) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(key)
-    .bind(fingerprint)
-    .bind(source)
-    .bind(destination)
-    .bind(auteur)
-    .execute(&mut **tx)
-    .await?;
-    let id = i64::try_from(res.last_insert_id()).unwrap_or_default();
+    let id = db::transferts::insert(tx, key, fingerprint, source, destination, auteur).await?;
     let reference = format!("transfert:{id}");
     let motif = format!("transfert {source} → {destination}");
     let mut shorts = vec![];
@@ -181,12 +160,12 @@ async fn execute(
             magasin_id: source,
             produit_id: l.produit_id,
             delta: -l.quantite,
-            kind: "transfert_sortie",
+            type_mouvement: TypeMouvement::TransfertSortie,
             reference: &reference,
             motif: &motif,
             auteur,
         };
-        if let Err(s) = ledger::apply(tx, out).await? {
+        if let Err(s) = db::ledger::apply(tx, out).await? {
             shorts.push(s);
         }
     }
@@ -199,39 +178,19 @@ async fn execute(
             magasin_id: destination,
             produit_id: l.produit_id,
             delta: l.quantite,
-            kind: "transfert_entree",
+            type_mouvement: TypeMouvement::TransfertEntree,
             reference: &reference,
             motif: &motif,
             auteur,
         };
-        ledger::apply(tx, inbound).await?.map_err(|_| TxError::Api(ApiError::conflict("entrée refusée")))?;
-        sqlx::query("INSERT INTO transfert_lignes (transfert_id, produit_id, quantite) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(l.produit_id)
-            .bind(l.quantite)
-            .execute(&mut **tx)
-            .await?;
+        db::ledger::apply(tx, inbound).await?.map_err(|_| TxError::Api(ApiError::conflict("entrée refusée")))?;
+        db::transferts::insert_line(tx, id, l).await?;
     }
     Ok(id)
 }
 
 async fn load(state: &AppState, id: i64) -> ApiResult<Option<Transfert>> {
-    let pool = &state.platform.pool;
-    let head: Option<(i64, i64, i64, String, DateTime<Utc>)> =
-        sqlx::query_as("SELECT id, source_id, destination_id, auteur, cree_le FROM transferts WHERE id = ?")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-    let Some((id, source_id, destination_id, auteur, cree_le)) = head else {
-        return Ok(None);
-    };
-    let lignes: Vec<(i64, i32)> =
-        sqlx::query_as("SELECT produit_id, quantite FROM transfert_lignes WHERE transfert_id = ? ORDER BY produit_id")
-            .bind(id)
-            .fetch_all(pool)
-            .await?;
-    let lignes = lignes.into_iter().map(|(produit_id, q)| Ligne { produit_id, quantite: i64::from(q) }).collect();
-    Ok(Some(Transfert { id, source_id, destination_id, lignes, auteur, cree_le }))
+    Ok(db::transferts::load(&state.platform.pool, id).await?)
 }
 
 /// One transfer (staff of either magasin, logistique, admin).

@@ -1,4 +1,9 @@
-//! Stock types and the rules on their inputs.
+//! Stock types and the rules on their inputs (pure functions the unit
+//! tests call directly); the kinds and states stored as text in `states`.
+
+mod states;
+
+pub use states::*;
 
 use caisse_common::{ApiError, FieldError};
 use chrono::{DateTime, Utc};
@@ -29,11 +34,31 @@ pub struct Mouvement {
     pub quantite_apres: i32,
     #[serde(rename = "type")]
     #[sqlx(rename = "type")]
-    pub type_mouvement: String,
+    pub type_mouvement: TypeMouvement,
     pub reference: String,
     pub motif: String,
     pub auteur: String,
     pub cree_le: DateTime<Utc>,
+}
+
+/// A transfer from the logistics centre to a store.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Transfert {
+    pub id: i64,
+    pub source_id: i64,
+    pub destination_id: i64,
+    pub lignes: Vec<Ligne>,
+    pub auteur: String,
+    pub cree_le: DateTime<Utc>,
+}
+
+/// A sale's reservation at one magasin.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct Reservation {
+    pub vente_id: String,
+    pub magasin_id: i64,
+    pub statut: StatutReservation,
+    pub lignes: Vec<Ligne>,
 }
 
 /// How far an entry is from its thresholds.
@@ -95,6 +120,28 @@ pub fn check_lines(lignes: &[Ligne]) -> Result<Vec<Ligne>, ApiError> {
     if errors.is_empty() { Ok(sorted) } else { Err(ApiError::fields(errors)) }
 }
 
+/// Checks a hand-made movement and returns its trimmed reason. The delta
+/// is compared without taking its absolute value (`i64::MIN` has none).
+pub fn check_ajustement(kind: TypeAjustement, magasin_id: i64, delta: i64, motif: &str) -> Result<String, ApiError> {
+    let mut errors = vec![];
+    if delta == 0 || !(-MAX_LINE_QUANTITY..=MAX_LINE_QUANTITY).contains(&delta) {
+        errors.push(FieldError::new(
+            "delta",
+            format!("entier non nul entre -{MAX_LINE_QUANTITY} et {MAX_LINE_QUANTITY}"),
+        ));
+    } else if kind == TypeAjustement::Reception && delta < 0 {
+        errors.push(FieldError::new("delta", "une réception est positive"));
+    }
+    let motif = motif.trim();
+    if motif.is_empty() || motif.chars().count() > 255 {
+        errors.push(FieldError::new("motif", "obligatoire, 255 caractères au plus"));
+    }
+    if magasin_id <= 0 {
+        errors.push(FieldError::new("magasin_id", "identifiant invalide"));
+    }
+    if errors.is_empty() { Ok(motif.to_owned()) } else { Err(ApiError::fields(errors)) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +163,19 @@ mod tests {
         assert!(check_lines(&[l(1, MAX_LINE_QUANTITY + 1)]).is_err());
         assert!(check_lines(&[l(1, 1), l(1, 2)]).is_err());
         assert_eq!(check_lines(&[l(3, 1), l(1, 2)]).unwrap()[0].produit_id, 1);
+    }
+
+    #[test]
+    fn adjustment_deltas_are_bounded_without_overflow() {
+        let adj = TypeAjustement::Ajustement;
+        for delta in [i64::MIN, i64::MIN + 1, i64::MAX, -MAX_LINE_QUANTITY - 1, MAX_LINE_QUANTITY + 1, 0] {
+            let err = check_ajustement(adj, 1, delta, "casse").unwrap_err();
+            assert_eq!(err.body()["errors"][0]["champ"], "delta", "{delta}");
+        }
+        assert!(check_ajustement(adj, 1, -MAX_LINE_QUANTITY, "casse").is_ok());
+        assert!(check_ajustement(TypeAjustement::Reception, 1, -1, "x").is_err());
+        assert_eq!(check_ajustement(adj, 1, 3, "  inventaire ").unwrap(), "inventaire");
+        assert!(check_ajustement(adj, 1, 3, " ").is_err());
+        assert!(check_ajustement(adj, 0, 3, "x").is_err());
     }
 }

@@ -1,9 +1,10 @@
-//! Read queries of the stock schema (writes go through `ledger`).
+//! Stock entries: reads and thresholds (quantities change only through
+//! [`super::ledger::apply`]).
 
 use caisse_common::{ApiResult, pagination::Page};
 use sqlx::MySqlPool;
 
-use crate::domain::{Mouvement, Stock};
+use crate::domain::Stock;
 
 const STOCK_COLS: &str = "magasin_id, produit_id, quantite, seuil_alerte, seuil_surstock, modifie_le";
 
@@ -44,30 +45,4 @@ pub async fn set_thresholds(
     .execute(pool)
     .await?;
     Ok(res.rows_affected() == 1)
-}
-
-/// Ledger filters.
-#[derive(Debug, Default, Clone)]
-pub struct LedgerFilter {
-    pub magasin_id: Option<i64>,
-    pub produit_id: Option<i64>,
-    pub reference: Option<String>,
-}
-
-pub async fn movements(pool: &MySqlPool, f: &LedgerFilter, page: Page) -> ApiResult<Vec<Mouvement>> {
-    Ok(sqlx::query_as(
-        "SELECT id, magasin_id, produit_id, delta, quantite_apres, type, reference, motif, auteur, cree_le \
-         FROM mouvements WHERE id > ? AND (? IS NULL OR magasin_id = ?) AND (? IS NULL OR produit_id = ?) \
-         AND (? IS NULL OR reference = ?) ORDER BY id LIMIT ?",
-    )
-    .bind(page.apres)
-    .bind(f.magasin_id)
-    .bind(f.magasin_id)
-    .bind(f.produit_id)
-    .bind(f.produit_id)
-    .bind(f.reference.as_deref())
-    .bind(f.reference.as_deref())
-    .bind(page.fetch())
-    .fetch_all(pool)
-    .await?)
 }

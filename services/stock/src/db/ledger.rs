@@ -1,10 +1,14 @@
-//! The only way quantities change: inside a transaction, a guarded update of
-//! `stocks` and the ledger row that explains it, both or neither.
+//! The ledger: the only way quantities change (inside a transaction, a
+//! guarded update of `stocks` and the movement that explains it, both or
+//! neither), its reads, and the balance check the tests run.
 
-use caisse_common::ApiError;
-use sqlx::{MySql, Transaction};
+use caisse_common::{ApiError, ApiResult, pagination::Page};
+use sqlx::{MySql, MySqlPool, Transaction};
 
-use crate::routes::TxError;
+use crate::{
+    domain::{Mouvement, TypeMouvement},
+    tx::TxError,
+};
 
 /// One movement to apply.
 #[derive(Debug, Clone, Copy)]
@@ -12,7 +16,7 @@ pub struct Move<'a> {
     pub magasin_id: i64,
     pub produit_id: i64,
     pub delta: i64,
-    pub kind: &'a str,
+    pub type_mouvement: TypeMouvement,
     pub reference: &'a str,
     pub motif: &'a str,
     pub auteur: &'a str,
@@ -85,18 +89,13 @@ pub async fn apply(tx: &mut Transaction<'_, MySql>, m: Move<'_>) -> Result<Resul
     .bind(m.produit_id)
     .bind(delta)
     .bind(after)
-    .bind(m.kind)
+    .bind(m.type_mouvement)
     .bind(m.reference)
     .bind(m.motif)
     .bind(m.auteur)
     .execute(&mut **tx)
     .await?;
     Ok(Ok(after))
-}
-
-/// The cache namespace of one magasin's stock.
-pub fn cache_ns(magasin_id: i64) -> String {
-    format!("stock:magasin:{magasin_id}")
 }
 
 /// Entries whose quantity the ledger does not explain: negative, not equal
@@ -112,4 +111,54 @@ pub async fn unexplained_quantities(pool: &sqlx::MySqlPool) -> Result<i64, sqlx:
     )
     .fetch_one(pool)
     .await
+}
+
+/// Ledger filters.
+#[derive(Debug, Default, Clone)]
+pub struct LedgerFilter {
+    pub magasin_id: Option<i64>,
+    pub produit_id: Option<i64>,
+    pub reference: Option<String>,
+}
+
+pub async fn movements(pool: &MySqlPool, f: &LedgerFilter, page: Page) -> ApiResult<Vec<Mouvement>> {
+    Ok(sqlx::query_as(
+        "SELECT id, magasin_id, produit_id, delta, quantite_apres, type, reference, motif, auteur, cree_le \
+         FROM mouvements WHERE id > ? AND (? IS NULL OR magasin_id = ?) AND (? IS NULL OR produit_id = ?) \
+         AND (? IS NULL OR reference = ?) ORDER BY id LIMIT ?",
+    )
+    .bind(page.apres)
+    .bind(f.magasin_id)
+    .bind(f.magasin_id)
+    .bind(f.produit_id)
+    .bind(f.produit_id)
+    .bind(f.reference.as_deref())
+    .bind(f.reference.as_deref())
+    .bind(page.fetch())
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Whether a movement of this kind and cause exists (for any line, or for
+/// one magasin and product).
+pub async fn has_cause<'e, E: sqlx::MySqlExecutor<'e>>(
+    ex: E,
+    type_mouvement: TypeMouvement,
+    reference: &str,
+    line: Option<(i64, i64)>,
+) -> Result<bool, sqlx::Error> {
+    let (magasin_id, produit_id) = line.unzip();
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM mouvements WHERE type = ? AND reference = ? \
+         AND (? IS NULL OR magasin_id = ?) AND (? IS NULL OR produit_id = ?) LIMIT 1",
+    )
+    .bind(type_mouvement)
+    .bind(reference)
+    .bind(magasin_id)
+    .bind(magasin_id)
+    .bind(produit_id)
+    .bind(produit_id)
+    .fetch_optional(ex)
+    .await?;
+    Ok(found.is_some())
 }
