@@ -7,8 +7,8 @@ use caisse_common::{
     ApiError,
     cache::{Cache, Redis},
     metrics::Metrics,
-    testing::{TestDb, delete_redis_prefix, redis_url},
 };
+use caisse_testing::{TestDb, delete_redis_prefix, redis_url};
 use redis::AsyncCommands;
 
 /// What a client sees for a failed statement.
