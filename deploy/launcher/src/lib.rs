@@ -251,6 +251,7 @@ impl Stack {
             ("PRODUIT_URL".into(), self.gateway_url.clone()),
             ("STOCK_URL".into(), self.gateway_url.clone()),
             ("PANIER_URL".into(), self.gateway_url.clone()),
+            ("VENTE_URL".into(), self.gateway_url.clone()),
             ("LOG_FORMAT".into(), "json".into()),
             ("RUST_LOG".into(), std::env::var("RUST_LOG").unwrap_or_else(|_| format!("info,{service}=info,sqlx=warn"))),
         ]

@@ -25,6 +25,8 @@ pub struct Config {
     pub caisse_url: String,
     /// Base URL of produit (product existence), `PRODUIT_URL`.
     pub produit_url: String,
+    /// Base URL of vente (a sale's status before a release), `VENTE_URL`.
+    pub vente_url: String,
 }
 
 impl Config {
@@ -34,6 +36,7 @@ impl Config {
             cache_ttl_secs: caisse_common::config::env_or("CACHE_TTL_SECS", 60)?,
             caisse_url: caisse_common::config::service_url("CAISSE_URL", "http://127.0.0.1:8101"),
             produit_url: caisse_common::config::service_url("PRODUIT_URL", "http://127.0.0.1:8102"),
+            vente_url: caisse_common::config::service_url("VENTE_URL", "http://127.0.0.1:8105"),
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Stock's calls to other services, each answer mapped to a type here:
-//! caisse (what a magasin is), produit (whether a product exists).
+//! caisse (what a magasin is), produit (whether a product exists), vente
+//! (a sale's status, before a reservation is released).
 
 use caisse_common::{
     ApiError, ApiResult, Auth,
@@ -7,7 +8,7 @@ use caisse_common::{
 };
 use serde::Deserialize;
 
-use crate::AppState;
+use crate::{AppState, domain::StatutVente};
 
 /// What a magasin is, according to caisse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -49,5 +50,32 @@ pub async fn require_produit(state: &AppState, auth: &Auth, rid: &RequestId, id:
         Ok(_) => Ok(()),
         Err(up) if up.status == 404 => Err(ApiError::field("produit_id", format!("le produit {id} n'existe pas"))),
         Err(up) => Err(ApiError::Unavailable(format!("produit a répondu {} pour le produit {id}", up.status))),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct EtatVente {
+    statut: String,
+}
+
+/// What vente says of sale `vente_id`: its status, or `None` when vente
+/// never heard of it. Asked with stock's own service token (whoever asked
+/// stock for the release); vente unreachable is a 503 (retry).
+pub async fn sale_status(state: &AppState, rid: &RequestId, vente_id: &str) -> ApiResult<Option<StatutVente>> {
+    let bearer = state.platform.keys.service_bearer("stock")?;
+    let ctx = CallCtx { bearer: &bearer, request_id: &rid.0 };
+    let url = format!("{}/api/ventes/{vente_id}/etat", state.config.vente_url);
+    match state.platform.client.get_json::<EtatVente>("vente", &url, ctx).await? {
+        Ok(e) => e.statut.parse().map(Some).map_err(|_| {
+            ApiError::conflict(format!(
+                "La vente {vente_id} a un statut que stock ne connaît pas (« {} ») : sa réservation n'est pas libérée.",
+                e.statut
+            ))
+        }),
+        Err(up) if up.status == 404 => Ok(None),
+        Err(up) => Err(ApiError::Unavailable(format!(
+            "vente a répondu {} sur l'état de la vente {vente_id} ; réessayez dans un instant.",
+            up.status
+        ))),
     }
 }

@@ -4,6 +4,7 @@
 pub mod ajustements;
 pub mod mouvements;
 pub mod reservations;
+pub mod retours;
 pub mod stocks;
 pub mod transferts;
 
@@ -21,7 +22,7 @@ use crate::AppState;
         transferts::create_transfert, transferts::get_transfert,
         ajustements::create_ajustement, mouvements::list_mouvements,
         reservations::create_reservation, reservations::get_reservation, reservations::release_reservation,
-        reservations::create_retour,
+        retours::create_retour,
     ),
     components(schemas(
         crate::domain::Stock, crate::domain::Mouvement, crate::domain::Niveau, crate::domain::Ligne,
@@ -30,7 +31,7 @@ use crate::AppState;
         stocks::StockList, stocks::Alerte, stocks::AlerteList, stocks::Seuils,
         transferts::NouveauTransfert, ajustements::NouvelAjustement,
         mouvements::MouvementList, reservations::NouvelleReservation,
-        reservations::Liberation, reservations::NouveauRetour, caisse_common::FieldError,
+        reservations::Liberation, retours::NouveauRetour, caisse_common::FieldError,
     )),
     modifiers(&BearerAuth),
 )]
@@ -43,5 +44,6 @@ pub fn router(state: AppState) -> Router {
         .merge(ajustements::router())
         .merge(mouvements::router())
         .merge(reservations::router())
+        .merge(retours::router())
         .with_state(state)
 }

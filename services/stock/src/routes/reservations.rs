@@ -1,7 +1,6 @@
 //! `/api/stocks/reservations`: the stock side of the checkout saga. One call
 //! reserves every line of a sale at one magasin, all or nothing, keyed by the
-//! sale id; a release puts it back exactly once. `/api/stocks/retours` puts
-//! back returned or cancelled goods, idempotent by reference.
+//! sale id; a release puts it back exactly once, if vente consents.
 
 use axum::{
     Router,
@@ -11,6 +10,7 @@ use axum::{
 };
 use caisse_common::{
     ApiError, ApiResult, Auth, Role,
+    client::RequestId,
     extract::{Json, Path, fingerprint},
 };
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,8 @@ use crate::{
         self,
         ledger::{Move, Short},
     },
-    domain::{self, Ligne, Reservation, StatutReservation, TypeMouvement},
+    domain::{self, Ligne, Reservation, StatutReservation, StatutVente, TypeMouvement},
+    peers,
     tx::{TxError, with_tx},
 };
 
@@ -32,7 +33,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/stocks/reservations", post(create_reservation))
         .route("/api/stocks/reservations/{vente_id}", get(get_reservation))
         .route("/api/stocks/reservations/{vente_id}/liberation", post(release_reservation))
-        .route("/api/stocks/retours", post(create_retour))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -57,7 +57,7 @@ fn check_vente_id(id: &str) -> ApiResult<()> {
 /// Reservations, releases and returns move stock on behalf of a sale: only
 /// the vente service (its own service token) or an admin may call them, never
 /// a cashier's browser.
-fn saga_caller(auth: &Auth) -> ApiResult<()> {
+pub(crate) fn saga_caller(auth: &Auth) -> ApiResult<()> {
     auth.require_role(&[Role::Service, Role::Admin])
 }
 
@@ -166,13 +166,19 @@ pub async fn get_reservation(
     Ok(axum::Json(r))
 }
 
-/// Releases a sale's reservation, exactly once. Releasing an unknown sale
-/// leaves a tombstone so a late reservation cannot happen after it.
+/// Releases a sale's reservation, exactly once, and only if vente says
+/// the sale gives its stock back this way (being compensated, refused,
+/// abandoned, or unknown to vente): a completed sale's goods come back
+/// through vente (cancellation, return), never twice. Releasing an unknown
+/// sale leaves a tombstone so a late reservation cannot happen after it.
 #[utoipa::path(post, path = "/api/stocks/reservations/{vente_id}/liberation", request_body = Liberation,
-    responses((status = 200, body = Reservation)))]
+    responses((status = 200, body = Reservation, description = "libérée (ou déjà libérée)"),
+              (status = 409, description = "la vente est terminée ou en cours : l'annuler par le service vente"),
+              (status = 422), (status = 503, description = "vente injoignable : rien n'est libéré, réessayez")))]
 pub async fn release_reservation(
     State(state): State<AppState>,
     auth: Auth,
+    rid: RequestId,
     Path(vente_id): Path<String>,
     Json(input): Json<Liberation>,
 ) -> ApiResult<axum::Json<Reservation>> {
@@ -180,11 +186,25 @@ pub async fn release_reservation(
     saga_caller(&auth)?;
     let pool = &state.platform.pool;
     let auteur = auth.login.clone();
-    let released_from = with_tx(pool, |tx| {
-        let (vente_id, auteur) = (vente_id.clone(), auteur.clone());
-        Box::pin(async move { release(tx, &vente_id, input.magasin_id, &auteur).await })
-    })
-    .await?;
+    let mut vente_consents = false;
+    let released_from = loop {
+        let outcome = with_tx(pool, |tx| {
+            let (vente_id, auteur) = (vente_id.clone(), auteur.clone());
+            Box::pin(async move { release(tx, &vente_id, input.magasin_id, &auteur, vente_consents).await })
+        })
+        .await?;
+        match outcome {
+            Release::Done(m) => break m,
+            // Asked once: with consent, the next transaction releases.
+            Release::NeedsVente => {
+                let statut = peers::sale_status(&state, &rid, &vente_id).await?;
+                if !domain::may_release(statut) {
+                    return Err(refusal(&vente_id, statut));
+                }
+                vente_consents = true;
+            }
+        }
+    };
     if let Some(m) = released_from {
         state.platform.invalidate(&cache_ns(m)).await;
     }
@@ -193,22 +213,46 @@ pub async fn release_reservation(
     Ok(axum::Json(r))
 }
 
-/// Returns the magasin whose stock changed, if any.
+/// The 409 for a sale whose stock must not come back by a release.
+fn refusal(vente_id: &str, statut: Option<StatutVente>) -> ApiError {
+    let etat = match statut {
+        Some(StatutVente::EnCours) => "est en cours d'encaissement",
+        Some(StatutVente::Annulation | StatutVente::Annulee) => "est annulée ou en cours d'annulation",
+        _ => "est terminée",
+    };
+    ApiError::conflict(format!(
+        "La vente {vente_id} {etat} : sa réservation ne peut pas être libérée ici. Pour remettre ses articles en \
+         stock, annulez la vente (ou faites un retour) par le service vente."
+    ))
+}
+
+/// What a release transaction did.
+enum Release {
+    /// Done; the magasin whose stock changed, if any.
+    Done(Option<i64>),
+    /// The reservation holds stock: vente must consent first.
+    NeedsVente,
+}
+
 async fn release(
     tx: &mut Transaction<'static, MySql>,
     vente_id: &str,
     magasin_id: i64,
     auteur: &str,
-) -> Result<Option<i64>, TxError> {
+    vente_consents: bool,
+) -> Result<Release, TxError> {
     match db::reservations::lock(tx, vente_id).await? {
         None => {
             db::reservations::insert_tombstone(tx, vente_id, magasin_id, auteur).await?;
-            Ok(None)
+            Ok(Release::Done(None))
         }
-        Some((_, StatutReservation::Liberee)) => Ok(None),
+        Some((_, StatutReservation::Liberee)) => Ok(Release::Done(None)),
         Some((m, StatutReservation::Reservee)) => {
             if m != magasin_id {
                 return Err(TxError::Api(ApiError::field("magasin_id", "la réservation est dans un autre magasin")));
+            }
+            if !vente_consents {
+                return Ok(Release::NeedsVente);
             }
             let reference = format!("vente:{vente_id}");
             for l in db::reservations::locked_lines(tx, vente_id).await? {
@@ -226,74 +270,7 @@ async fn release(
             if !db::reservations::mark_released(tx, vente_id).await? {
                 return Err(TxError::Api(ApiError::conflict("libération concurrente")));
             }
-            Ok(Some(m))
+            Ok(Release::Done(Some(m)))
         }
     }
-}
-
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NouveauRetour {
-    /// What causes it, unique per effect: `retour:<id>`, `annulation:<vente>`.
-    pub reference: String,
-    pub magasin_id: i64,
-    pub lignes: Vec<Ligne>,
-    pub motif: String,
-}
-
-/// Puts returned or cancelled goods back, once per reference.
-#[utoipa::path(post, path = "/api/stocks/retours", request_body = NouveauRetour,
-    responses((status = 201, description = "remis en stock"), (status = 200, description = "déjà fait (rejeu)")))]
-pub async fn create_retour(
-    State(state): State<AppState>,
-    auth: Auth,
-    Json(input): Json<NouveauRetour>,
-) -> ApiResult<(StatusCode, axum::Json<serde_json::Value>)> {
-    saga_caller(&auth)?;
-    let lignes = domain::check_lines(&input.lignes)?;
-    let r = &input.reference;
-    let valid = r.len() <= 100
-        && r.split_once(':').is_some_and(|(k, v)| {
-            !k.is_empty()
-                && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
-                && !v.is_empty()
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        });
-    if !valid {
-        return Err(ApiError::field("reference", "forme attendue : type:identifiant (ex. retour:42)"));
-    }
-    let motif = input.motif.trim().chars().take(255).collect::<String>();
-    let pool = &state.platform.pool;
-    let already = || (StatusCode::OK, axum::Json(serde_json::json!({"reference": r, "statut": "deja_fait"})));
-    if db::ledger::has_cause(pool, TypeMouvement::Retour, r, None).await? {
-        return Ok(already());
-    }
-    let (magasin_id, auteur) = (input.magasin_id, auth.login.clone());
-    let outcome = with_tx(pool, |tx| {
-        let (reference, motif, lignes, auteur) = (r.clone(), motif.clone(), lignes.clone(), auteur.clone());
-        Box::pin(async move {
-            for l in &lignes {
-                let mv = Move {
-                    magasin_id,
-                    produit_id: l.produit_id,
-                    delta: l.quantite,
-                    type_mouvement: TypeMouvement::Retour,
-                    reference: &reference,
-                    motif: &motif,
-                    auteur: &auteur,
-                };
-                db::ledger::apply(tx, mv).await?.map_err(|_| TxError::Api(ApiError::conflict("retour refusé")))?;
-            }
-            Ok(())
-        })
-    })
-    .await;
-    match outcome {
-        Ok(()) => {}
-        // The same reference committed concurrently: already done.
-        Err(ApiError::Conflict { .. }) => return Ok(already()),
-        Err(e) => return Err(e),
-    }
-    state.platform.invalidate(&cache_ns(magasin_id)).await;
-    Ok((StatusCode::CREATED, axum::Json(serde_json::json!({"reference": r, "statut": "remis_en_stock"}))))
 }
