@@ -31,11 +31,16 @@ async fn suite_with(replicas: usize, stock_override: Option<&str>, panier_overri
     .await;
     produit::seed::seed(&produit_db.admin_pool().await).await.unwrap();
     let stock_db = TestDb::new("stock").await;
+    // Stock asks vente before releasing a reservation: the first vente
+    // replica's address is known before it starts.
+    let first_vente = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let first_vente_url = format!("http://{}", first_vente.local_addr().unwrap());
     let stock_cfg = stock::Config {
         common: stock_db.config("stock"),
         cache_ttl_secs: 60,
         caisse_url: "http://127.0.0.1:9".into(),
         produit_url: produit.clone(),
+        vente_url: first_vente_url.clone(),
     };
     let stock = spawn(stock::build(&stock_cfg).await.unwrap()).await;
     stock::seed::seed(&stock_db.admin_pool().await).await.unwrap();
@@ -52,7 +57,12 @@ async fn suite_with(replicas: usize, stock_override: Option<&str>, panier_overri
     );
     let vente_config = config.clone();
     let mut ventes = vec![];
-    for _ in 0..replicas {
+    if replicas > 0 {
+        let app = vente::build(&config).await.unwrap();
+        tokio::spawn(caisse_common::server::serve(first_vente, app));
+        ventes.push(first_vente_url);
+    }
+    for _ in 1..replicas {
         ventes.push(spawn(vente::build(&config).await.unwrap()).await);
     }
     Suite {
