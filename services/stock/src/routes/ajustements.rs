@@ -48,7 +48,7 @@ fn default_kind() -> TypeAjustement {
     params(("Idempotency-Key" = Option<String>, Header, description = "Clé unique de la demande (8 à 100 caractères ASCII visibles, un UUID convient)")),
     responses((status = 201, body = Stock, description = "appliqué, ou déjà appliqué sous cette clé"), (status = 403),
               (status = 409, description = "passerait sous zéro : rien n'est appliqué"),
-              (status = 422, description = "données invalides, ou clé déjà utilisée pour une autre demande")))]
+              (status = 422, description = "données invalides (dont magasin ou produit inconnu), ou clé déjà utilisée pour une autre demande")))]
 pub async fn create_ajustement(
     State(state): State<AppState>,
     auth: Auth,
@@ -64,7 +64,11 @@ pub async fn create_ajustement(
     if replay(pool, &key, &fp).await? {
         return answer(&state, &a).await;
     }
-    peers::require_produit(&state, &auth, &rid, a.produit_id).await?;
+    // Both must exist: an unknown store would otherwise get a stock row.
+    tokio::try_join!(
+        peers::magasin_type(&state, &auth, &rid, "magasin_id", a.magasin_id),
+        peers::require_produit(&state, &auth, &rid, a.produit_id),
+    )?;
     let auteur = auth.login.clone();
     let outcome = with_tx(pool, |tx| {
         let (key, fp, motif, auteur) = (key.clone(), fp.clone(), motif.clone(), auteur.clone());

@@ -127,3 +127,18 @@ async fn identical_concurrent_adjustments_apply_once_and_answer_alike() {
     assert_eq!(movements(&app, 3, 6).await.len(), before + 1);
     app.assert_ledger_balances().await;
 }
+
+#[tokio::test]
+async fn an_adjustment_for_a_store_that_does_not_exist_is_a_422_and_creates_nothing() {
+    let app = app().await;
+    for delta in [-1, 5] {
+        let res =
+            adjust(&app, None, &json!({"magasin_id": 999999, "produit_id": 1, "delta": delta, "motif": "x"})).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "delta {delta}");
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["champ"], "magasin_id", "{problem}");
+    }
+    let entry = app.get("/api/stocks/magasins/999999/produits/1", &bearer(Role::Admin, None)).await;
+    assert_eq!(entry.status(), StatusCode::NOT_FOUND);
+    app.assert_ledger_balances().await;
+}
