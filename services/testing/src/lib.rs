@@ -2,8 +2,9 @@
 //! in a service binary): a fresh schema with its own least-privilege user per
 //! test, a unique Redis key prefix, services spawned on port 0, signed test
 //! tokens, and [`FaultProxy`], an HTTP proxy that delays, drops, fails or holds
-//! chosen requests between two services. Everything real: the MariaDB and
-//! Redis of the machine (`MYSQL_ADMIN_URL`, `REDIS_URL`).
+//! chosen requests between two services, and private Redis/MariaDB servers a
+//! fault test may kill. Everything real: the MariaDB and Redis of the machine
+//! (`MYSQL_ADMIN_URL`, `REDIS_URL`).
 //!
 //! ```no_run
 //! # async fn demo(stock_url: String) {
@@ -34,10 +35,12 @@ use caisse_common::{
     provision,
 };
 
+mod infra;
 mod proxy;
 mod rules;
 
 pub use caisse_common::provision::delete_redis_prefix;
+pub use infra::{PrivateMariadb, PrivateRedis};
 pub use proxy::{FaultProxy, Seen};
 pub use rules::{Action, PathMatch, Rule, RuleHandle};
 
