@@ -149,7 +149,14 @@ impl Drop for FaultProxy {
     }
 }
 
+/// Runs the request in its own task: a client that gives up (timeout) does
+/// not cancel it, so a delayed or held request still reaches upstream late,
+/// as it would over a slow network.
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
+    tokio::spawn(process(shared, req)).await.unwrap_or(Err(Dropped("tâche interrompue")))
+}
+
+async fn process(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let path_and_query = req.uri().path_and_query().map_or_else(|| path.clone(), |p| p.as_str().to_owned());

@@ -109,6 +109,19 @@ async fn delay_waits_then_forwards() {
 }
 
 #[tokio::test]
+async fn a_delayed_request_still_reaches_upstream_after_its_client_gave_up() {
+    let (up, hits) = upstream().await;
+    let proxy = FaultProxy::start(&up).await;
+    let slow = proxy.add(Rule::any().then(Action::Delay(Duration::from_millis(400))));
+    let impatient = reqwest::Client::builder().timeout(Duration::from_millis(100)).build().unwrap();
+    let err = impatient.post(format!("{}/api/reservations", proxy.url())).send().await.expect_err("délai dépassé");
+    assert!(err.is_timeout(), "{err}");
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+    slow.wait_forwarded(1).await;
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "la requête arrive en retard, comme sur un réseau lent");
+}
+
+#[tokio::test]
 async fn drop_before_forward_closes_unanswered_and_upstream_never_sees_it() {
     let (up, hits) = upstream().await;
     let proxy = FaultProxy::start(&up).await;
