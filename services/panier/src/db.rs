@@ -1,15 +1,18 @@
-//! SQL of the panier schema.
+//! All SQL of the panier schema: carts and their lines. A cart's status
+//! moves only by the guarded update in [`close`].
 
 use caisse_common::ApiResult;
 use chrono::{DateTime, Utc};
 use sqlx::{MySql, MySqlPool, Transaction};
+
+use crate::domain::StatutPanier;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Cart {
     pub id: i64,
     pub magasin_id: i64,
     pub caissier_id: i64,
-    pub statut: String,
+    pub statut: StatutPanier,
     pub vente_id: Option<String>,
     pub version: i32,
     pub modifie_le: DateTime<Utc>,
@@ -17,11 +20,13 @@ pub struct Cart {
 
 const COLS: &str = "id, magasin_id, caissier_id, statut, vente_id, version, modifie_le";
 
-pub async fn insert(pool: &MySqlPool, magasin_id: i64, caissier_id: i64) -> ApiResult<i64> {
-    let res = sqlx::query("INSERT INTO paniers (magasin_id, caissier_id) VALUES (?, ?)")
+/// Opens a cart (`ouvert`) and returns its id.
+pub async fn insert<'e, E: sqlx::MySqlExecutor<'e>>(ex: E, magasin_id: i64, caissier_id: i64) -> ApiResult<i64> {
+    let res = sqlx::query("INSERT INTO paniers (magasin_id, caissier_id, statut) VALUES (?, ?, ?)")
         .bind(magasin_id)
         .bind(caissier_id)
-        .execute(pool)
+        .bind(StatutPanier::Ouvert)
+        .execute(ex)
         .await?;
     Ok(i64::try_from(res.last_insert_id()).unwrap_or_default())
 }
@@ -40,10 +45,11 @@ pub async fn lock(tx: &mut Transaction<'_, MySql>, id: i64) -> ApiResult<Option<
 
 pub async fn list_open(pool: &MySqlPool, caissier_id: i64, magasin_id: i64) -> ApiResult<Vec<Cart>> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {COLS} FROM paniers WHERE caissier_id = ? AND magasin_id = ? AND statut = 'ouvert' ORDER BY id DESC LIMIT 20"
+        "SELECT {COLS} FROM paniers WHERE caissier_id = ? AND magasin_id = ? AND statut = ? ORDER BY id DESC LIMIT 20"
     ))
     .bind(caissier_id)
     .bind(magasin_id)
+    .bind(StatutPanier::Ouvert)
     .fetch_all(pool)
     .await?)
 }
@@ -55,6 +61,23 @@ pub async fn lines(pool: &MySqlPool, id: i64) -> ApiResult<Vec<(i64, i32)>> {
     .bind(id)
     .fetch_all(pool)
     .await?)
+}
+
+/// The lines of a locked cart, as they stand in the transaction.
+pub async fn locked_lines(tx: &mut Transaction<'_, MySql>, id: i64) -> ApiResult<Vec<(i64, i32)>> {
+    Ok(sqlx::query_as("SELECT produit_id, quantite FROM panier_lignes WHERE panier_id = ?")
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await?)
+}
+
+/// The quantity of one product in a locked cart, if it is there.
+pub async fn line_quantity(tx: &mut Transaction<'_, MySql>, id: i64, produit_id: i64) -> ApiResult<Option<i32>> {
+    Ok(sqlx::query_scalar("SELECT quantite FROM panier_lignes WHERE panier_id = ? AND produit_id = ?")
+        .bind(id)
+        .bind(produit_id)
+        .fetch_optional(&mut **tx)
+        .await?)
 }
 
 pub async fn count_lines(tx: &mut Transaction<'_, MySql>, id: i64) -> ApiResult<i64> {
@@ -92,11 +115,16 @@ async fn touch(tx: &mut Transaction<'_, MySql>, id: i64) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn close(tx: &mut Transaction<'_, MySql>, id: i64, vente_id: &str) -> ApiResult<()> {
-    sqlx::query("UPDATE paniers SET statut = 'ferme', vente_id = ?, version = version + 1 WHERE id = ?")
-        .bind(vente_id)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+/// Closes an open cart for `vente_id`; false when it was not open.
+pub async fn close(tx: &mut Transaction<'_, MySql>, id: i64, vente_id: &str) -> ApiResult<bool> {
+    let (from, to) = StatutPanier::CLOSE;
+    let res =
+        sqlx::query("UPDATE paniers SET statut = ?, vente_id = ?, version = version + 1 WHERE id = ? AND statut = ?")
+            .bind(to)
+            .bind(vente_id)
+            .bind(id)
+            .bind(from)
+            .execute(&mut **tx)
+            .await?;
+    Ok(res.rows_affected() == 1)
 }

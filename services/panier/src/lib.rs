@@ -2,6 +2,7 @@
 //! catalogue at read time, closed by the sale that paid it.
 
 pub mod db;
+pub mod domain;
 pub mod routes;
 
 use caisse_common::{Platform, config::CommonConfig};

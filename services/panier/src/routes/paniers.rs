@@ -1,51 +1,27 @@
 //! `/api/paniers`: open a cart, set or remove lines, read it priced from the
-//! catalogue, close it once its sale is paid.
+//! catalogue.
 
 use std::collections::HashMap;
 
 use axum::{
-    Router,
     extract::State,
     http::{StatusCode, header},
     response::IntoResponse,
-    routing::{get, post, put},
 };
 use caisse_common::{
     ApiError, ApiResult, Auth, Role,
     client::{CallCtx, RequestId},
     extract::{Json, Path, parse_json},
-    server::BearerAuth,
 };
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
-use crate::{AppState, db};
-
-/// Largest quantity of one product in a cart.
-pub const MAX_QUANTITE: i64 = 999;
-/// Most distinct products in one cart.
-pub const MAX_LIGNES: i64 = 100;
-
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Caisse — service panier", description = "Paniers en cours aux caisses."),
-    paths(create_panier, list_paniers, get_panier, set_ligne, remove_ligne, empty_panier, close_panier),
-    components(schemas(Panier, PanierFerme, LigneVendue, LignePanier, NouveauPanier, Quantite, Fermeture, PanierList, caisse_common::FieldError)),
-    modifiers(&BearerAuth),
-)]
-pub struct ApiDoc;
-
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/paniers", post(create_panier).get(list_paniers))
-        .route("/api/paniers/{id}", get(get_panier))
-        .route("/api/paniers/{id}/lignes", axum::routing::delete(empty_panier))
-        .route("/api/paniers/{id}/lignes/{produit_id}", put(set_ligne).delete(remove_ligne))
-        .route("/api/paniers/{id}/fermeture", post(close_panier))
-        .with_state(state)
-}
+use crate::{
+    AppState, db,
+    domain::{MAX_LIGNES, MAX_QUANTITE, StatutPanier},
+};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LignePanier {
@@ -66,8 +42,7 @@ pub struct Panier {
     pub id: i64,
     pub magasin_id: i64,
     pub caissier_id: i64,
-    /// `ouvert` or `ferme`.
-    pub statut: String,
+    pub statut: StatutPanier,
     pub vente_id: Option<String>,
     pub lignes: Vec<LignePanier>,
     pub nombre_articles: i64,
@@ -95,25 +70,6 @@ pub struct Quantite {
     pub quantite: i64,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Fermeture {
-    pub vente_id: String,
-    /// The cart version the sale priced. If the cart changed since (an item
-    /// scanned during checkout), what was not sold moves to a new open cart.
-    pub version: Option<i32>,
-    /// The lines the sale sold (with `version`).
-    #[serde(default)]
-    pub lignes: Vec<LigneVendue>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LigneVendue {
-    pub produit_id: i64,
-    pub quantite: i32,
-}
-
 #[derive(Debug, Deserialize)]
 struct ProduitRef {
     id: i64,
@@ -128,12 +84,12 @@ struct ProduitList {
     produits: Vec<ProduitRef>,
 }
 
-fn not_found(id: i64) -> ApiError {
+pub(crate) fn not_found(id: i64) -> ApiError {
     ApiError::NotFound(format!("Le panier {id} n'existe pas ou n'est pas le vôtre."))
 }
 
 /// A cart is visible to its cashier, the gérant of its store, and admins.
-fn visible(auth: &Auth, cart: &db::Cart) -> bool {
+pub(crate) fn visible(auth: &Auth, cart: &db::Cart) -> bool {
     match auth.role {
         Role::Admin | Role::Service => true,
         Role::Gerant => auth.magasin_id == Some(cart.magasin_id),
@@ -268,7 +224,7 @@ where
 {
     let mut tx = state.platform.pool.begin().await?;
     let cart = db::lock(&mut tx, id).await?.filter(|c| visible(auth, c)).ok_or_else(|| not_found(id))?;
-    if cart.statut != "ouvert" {
+    if cart.statut != StatutPanier::Ouvert {
         return Err(ApiError::conflict(format!(
             "Le panier {id} est fermé (vente {}).",
             cart.vente_id.unwrap_or_default()
@@ -300,12 +256,7 @@ pub async fn set_ligne(
     let quantite = i32::try_from(q.quantite).unwrap_or(1);
     edit(&state, &auth, id, |tx| {
         Box::pin(async move {
-            let exists: Option<i32> =
-                sqlx::query_scalar("SELECT quantite FROM panier_lignes WHERE panier_id = ? AND produit_id = ?")
-                    .bind(id)
-                    .bind(produit_id)
-                    .fetch_optional(&mut **tx)
-                    .await?;
+            let exists = db::line_quantity(tx, id, produit_id).await?;
             if exists.is_none() && db::count_lines(tx, id).await? >= MAX_LIGNES {
                 return Err(ApiError::field("produit_id", format!("un panier compte {MAX_LIGNES} produits au plus")));
             }
@@ -338,81 +289,4 @@ pub async fn empty_panier(
 ) -> ApiResult<axum::Json<Panier>> {
     edit(&state, &auth, id, |tx| Box::pin(async move { db::remove_line(tx, id, None).await })).await?;
     get_panier(State(state), auth, rid, Path(id)).await
-}
-
-/// Closes the cart for the sale that paid it. Idempotent for that sale.
-#[utoipa::path(post, path = "/api/paniers/{id}/fermeture", request_body = Fermeture,
-    responses((status = 200, body = PanierFerme), (status = 404), (status = 409, description = "fermé par une autre vente")))]
-pub async fn close_panier(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<i64>,
-    Json(f): Json<Fermeture>,
-) -> ApiResult<axum::Json<PanierFerme>> {
-    if f.vente_id.is_empty() || f.vente_id.len() > 36 {
-        return Err(ApiError::field("vente_id", "identifiant de vente attendu"));
-    }
-    let mut tx = state.platform.pool.begin().await?;
-    let cart = db::lock(&mut tx, id).await?.filter(|c| visible(&auth, c)).ok_or_else(|| not_found(id))?;
-    let mut suite = None;
-    match (cart.statut.as_str(), cart.vente_id.as_deref()) {
-        ("ferme", Some(v)) if v == f.vente_id => {}
-        ("ferme", other) => {
-            return Err(ApiError::conflict(format!(
-                "Le panier {id} est déjà fermé par la vente {}.",
-                other.unwrap_or("?")
-            )));
-        }
-        _ => {
-            if f.version.is_some_and(|v| v != cart.version) {
-                suite = carry_over(&mut tx, &cart, &f.lignes).await?;
-            }
-            db::close(&mut tx, id, &f.vente_id).await?;
-        }
-    }
-    tx.commit().await?;
-    // No pricing here: the sale already holds its snapshot.
-    Ok(axum::Json(PanierFerme { id, statut: "ferme".into(), vente_id: f.vente_id, panier_suite: suite }))
-}
-
-/// Moves what the cart holds beyond the sold lines to a new open cart of the
-/// same cashier, and leaves the sold lines in the closed one.
-async fn carry_over(
-    tx: &mut sqlx::Transaction<'static, sqlx::MySql>,
-    cart: &db::Cart,
-    sold: &[LigneVendue],
-) -> ApiResult<Option<i64>> {
-    let current: Vec<(i64, i32)> = sqlx::query_as("SELECT produit_id, quantite FROM panier_lignes WHERE panier_id = ?")
-        .bind(cart.id)
-        .fetch_all(&mut **tx)
-        .await?;
-    let sold_of = |p: i64| sold.iter().find(|l| l.produit_id == p).map_or(0, |l| l.quantite);
-    let left: Vec<(i64, i32)> = current.iter().map(|(p, q)| (*p, q - sold_of(*p))).filter(|(_, q)| *q > 0).collect();
-    db::remove_line(tx, cart.id, None).await?;
-    for l in sold {
-        db::set_line(tx, cart.id, l.produit_id, l.quantite).await?;
-    }
-    if left.is_empty() {
-        return Ok(None);
-    }
-    let res = sqlx::query("INSERT INTO paniers (magasin_id, caissier_id) VALUES (?, ?)")
-        .bind(cart.magasin_id)
-        .bind(cart.caissier_id)
-        .execute(&mut **tx)
-        .await?;
-    let suite = i64::try_from(res.last_insert_id()).unwrap_or_default();
-    for (p, q) in left {
-        db::set_line(tx, suite, p, q).await?;
-    }
-    tracing::info!(panier = cart.id, suite, "articles ajoutés pendant l'encaissement reportés sur un nouveau panier");
-    Ok(Some(suite))
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PanierFerme {
-    pub id: i64,
-    pub statut: String,
-    pub vente_id: String,
-    /// A new open cart holding what was added during checkout, if anything.
-    pub panier_suite: Option<i64>,
 }

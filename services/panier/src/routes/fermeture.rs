@@ -1,0 +1,107 @@
+//! `/api/paniers/{id}/fermeture`: the sale that paid a cart closes it, once;
+//! what was scanned meanwhile moves to a new open cart.
+
+use axum::extract::State;
+use caisse_common::{
+    ApiError, ApiResult, Auth,
+    extract::{Json, Path},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{
+    AppState, db,
+    domain::{StatutPanier, left_over},
+    routes::paniers::{not_found, visible},
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fermeture {
+    pub vente_id: String,
+    /// The cart version the sale priced. If the cart changed since (an item
+    /// scanned during checkout), what was not sold moves to a new open cart.
+    pub version: Option<i32>,
+    /// The lines the sale sold (with `version`).
+    #[serde(default)]
+    pub lignes: Vec<LigneVendue>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LigneVendue {
+    pub produit_id: i64,
+    pub quantite: i32,
+}
+
+/// Closes the cart for the sale that paid it. Idempotent for that sale.
+#[utoipa::path(post, path = "/api/paniers/{id}/fermeture", request_body = Fermeture,
+    responses((status = 200, body = PanierFerme), (status = 404), (status = 409, description = "fermé par une autre vente")))]
+pub async fn close_panier(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Json(f): Json<Fermeture>,
+) -> ApiResult<axum::Json<PanierFerme>> {
+    if f.vente_id.is_empty() || f.vente_id.len() > 36 {
+        return Err(ApiError::field("vente_id", "identifiant de vente attendu"));
+    }
+    let mut tx = state.platform.pool.begin().await?;
+    let cart = db::lock(&mut tx, id).await?.filter(|c| visible(&auth, c)).ok_or_else(|| not_found(id))?;
+    let mut suite = None;
+    match (cart.statut, cart.vente_id.as_deref()) {
+        (StatutPanier::Ferme, Some(v)) if v == f.vente_id => {}
+        (StatutPanier::Ferme, other) => {
+            return Err(ApiError::conflict(format!(
+                "Le panier {id} est déjà fermé par la vente {}.",
+                other.unwrap_or("?")
+            )));
+        }
+        (StatutPanier::Ouvert, _) => {
+            if f.version.is_some_and(|v| v != cart.version) {
+                suite = carry_over(&mut tx, &cart, &f.lignes).await?;
+            }
+            if !db::close(&mut tx, id, &f.vente_id).await? {
+                return Err(ApiError::conflict(format!("Le panier {id} vient d'être fermé par une autre vente.")));
+            }
+        }
+    }
+    tx.commit().await?;
+    // No pricing here: the sale already holds its snapshot.
+    let statut = StatutPanier::Ferme;
+    Ok(axum::Json(PanierFerme { id, statut, vente_id: f.vente_id, panier_suite: suite }))
+}
+
+/// Moves what the cart holds beyond the sold lines to a new open cart of the
+/// same cashier, and leaves the sold lines in the closed one.
+async fn carry_over(
+    tx: &mut sqlx::Transaction<'static, sqlx::MySql>,
+    cart: &db::Cart,
+    sold: &[LigneVendue],
+) -> ApiResult<Option<i64>> {
+    let current = db::locked_lines(tx, cart.id).await?;
+    let sold_lines: Vec<(i64, i32)> = sold.iter().map(|l| (l.produit_id, l.quantite)).collect();
+    let left = left_over(&current, &sold_lines);
+    db::remove_line(tx, cart.id, None).await?;
+    for l in sold {
+        db::set_line(tx, cart.id, l.produit_id, l.quantite).await?;
+    }
+    if left.is_empty() {
+        return Ok(None);
+    }
+    let suite = db::insert(&mut **tx, cart.magasin_id, cart.caissier_id).await?;
+    for (p, q) in left {
+        db::set_line(tx, suite, p, q).await?;
+    }
+    tracing::info!(panier = cart.id, suite, "articles ajoutés pendant l'encaissement reportés sur un nouveau panier");
+    Ok(Some(suite))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PanierFerme {
+    pub id: i64,
+    pub statut: StatutPanier,
+    pub vente_id: String,
+    /// A new open cart holding what was added during checkout, if anything.
+    pub panier_suite: Option<i64>,
+}
