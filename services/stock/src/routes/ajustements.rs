@@ -64,11 +64,16 @@ pub async fn create_ajustement(
     if replay(pool, &key, &fp).await? {
         return answer(&state, &a).await;
     }
-    // Both must exist: an unknown store would otherwise get a stock row.
-    tokio::try_join!(
-        peers::magasin_type(&state, &auth, &rid, "magasin_id", a.magasin_id),
-        peers::require_produit(&state, &auth, &rid, a.produit_id),
-    )?;
+    // An unknown store would otherwise get a stock row. An existing entry
+    // was created for a store caisse knew: only a new one needs asking.
+    let new_entry = db::stocks::get(pool, a.magasin_id, a.produit_id).await?.is_none();
+    let known_magasin = async {
+        if new_entry {
+            peers::magasin_type(&state, &auth, &rid, "magasin_id", a.magasin_id).await?;
+        }
+        Ok::<_, ApiError>(())
+    };
+    tokio::try_join!(known_magasin, peers::require_produit(&state, &auth, &rid, a.produit_id))?;
     let auteur = auth.login.clone();
     let outcome = with_tx(pool, |tx| {
         let (key, fp, motif, auteur) = (key.clone(), fp.clone(), motif.clone(), auteur.clone());
