@@ -1,6 +1,7 @@
 //! Panier's states and limits: a cart is `ouvert` until the sale that paid
 //! it closes it (`ferme`, for good); the only transition is [`StatutPanier::CLOSE`].
 
+use caisse_common::{ApiError, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -51,6 +52,30 @@ pub fn left_over(current: &[(i64, i32)], sold: &[(i64, i32)]) -> Vec<(i64, i32)>
     current.iter().map(|(p, q)| (*p, q - sold_of(*p))).filter(|(_, q)| *q > 0).collect()
 }
 
+/// Checks the lines a sale says it sold (product, quantity): positive
+/// distinct products, quantities a cart can hold, no more lines than a
+/// cart has.
+pub fn check_sold(lines: &[(i64, i32)]) -> Result<(), ApiError> {
+    let mut errors = vec![];
+    if i64::try_from(lines.len()).unwrap_or(i64::MAX) > MAX_LIGNES {
+        errors.push(FieldError::new("lignes", format!("{MAX_LIGNES} lignes au plus")));
+    }
+    for (i, (p, q)) in lines.iter().enumerate() {
+        if *p <= 0 {
+            errors.push(FieldError::new(format!("lignes[{i}].produit_id"), "identifiant de produit invalide"));
+        }
+        if !(1..=MAX_QUANTITE).contains(&i64::from(*q)) {
+            errors.push(FieldError::new(format!("lignes[{i}].quantite"), format!("entier entre 1 et {MAX_QUANTITE}")));
+        }
+    }
+    let mut ids: Vec<i64> = lines.iter().map(|(p, _)| *p).collect();
+    ids.sort_unstable();
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        errors.push(FieldError::new("lignes", "un produit ne peut figurer qu'une fois"));
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::fields(errors)) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +93,15 @@ mod tests {
     fn left_over_keeps_what_the_sale_did_not_take() {
         assert_eq!(left_over(&[(1, 3), (2, 1), (3, 2)], &[(1, 1), (2, 1)]), vec![(1, 2), (3, 2)]);
         assert!(left_over(&[(1, 1)], &[(1, 1)]).is_empty());
+    }
+
+    #[test]
+    fn impossible_sold_lines_are_refused() {
+        assert!(check_sold(&[(1, 2), (3, 999)]).is_ok());
+        for bad in [vec![(-1, 1)], vec![(0, 1)], vec![(1, 0)], vec![(1, 1000)], vec![(1, 1), (1, 2)]] {
+            assert!(check_sold(&bad).is_err(), "{bad:?}");
+        }
+        let many: Vec<(i64, i32)> = (1..=MAX_LIGNES + 1).map(|p| (p, 1)).collect();
+        assert!(check_sold(&many).is_err());
     }
 }

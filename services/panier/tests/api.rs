@@ -191,3 +191,32 @@ async fn items_scanned_during_checkout_move_to_a_new_cart() {
     assert_eq!(lines.len(), 2);
     assert!(lines.contains(&(2, 3)) && lines.contains(&(3, 2)), "{lines:?}");
 }
+
+#[tokio::test]
+async fn closing_with_impossible_sold_lines_is_a_422_and_changes_nothing() {
+    let app = app().await;
+    let id = app.new_cart().await;
+    let path = format!("/api/paniers/{id}/lignes/2");
+    assert_eq!(app.send("PUT", &path, &cashier(), Some(json!({"quantite": 2}))).await.status(), StatusCode::OK);
+    let many: Vec<Value> = (1..=101).map(|p| json!({"produit_id": p, "quantite": 1})).collect();
+    for (i, lignes) in [
+        json!([{"produit_id": -1, "quantite": 1}]),
+        json!([{"produit_id": 2, "quantite": 0}]),
+        json!([{"produit_id": 2, "quantite": 1000}]),
+        json!([{"produit_id": 2, "quantite": 1}, {"produit_id": 2, "quantite": 1}]),
+        Value::Array(many),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let vente = format!("6f1c1e0a-0000-4000-8000-{i:012}");
+        let body = json!({"vente_id": vente, "version": 0, "lignes": lignes});
+        let res = app.send("POST", &format!("/api/paniers/{id}/fermeture"), &cashier(), Some(body)).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{lignes}");
+        let problem = res.text().await.unwrap();
+        assert!(!problem.contains("ck_") && !problem.contains("panier_lignes"), "{problem}");
+    }
+    let cart: Value = app.send("GET", &format!("/api/paniers/{id}"), &cashier(), None).await.json().await.unwrap();
+    assert_eq!(cart["statut"], "ouvert");
+    assert_eq!(cart["lignes"][0]["quantite"], 2);
+}

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::{
     AppState, db,
-    domain::{StatutPanier, left_over},
+    domain::{StatutPanier, check_sold, left_over},
     routes::paniers::{not_found, visible},
 };
 
@@ -36,7 +36,8 @@ pub struct LigneVendue {
 
 /// Closes the cart for the sale that paid it. Idempotent for that sale.
 #[utoipa::path(post, path = "/api/paniers/{id}/fermeture", request_body = Fermeture,
-    responses((status = 200, body = PanierFerme), (status = 404), (status = 409, description = "fermé par une autre vente")))]
+    responses((status = 200, body = PanierFerme), (status = 404), (status = 409, description = "fermé par une autre vente"),
+              (status = 422, description = "lignes vendues impossibles")))]
 pub async fn close_panier(
     State(state): State<AppState>,
     auth: Auth,
@@ -46,6 +47,8 @@ pub async fn close_panier(
     if f.vente_id.is_empty() || f.vente_id.len() > 36 {
         return Err(ApiError::field("vente_id", "identifiant de vente attendu"));
     }
+    let sold: Vec<(i64, i32)> = f.lignes.iter().map(|l| (l.produit_id, l.quantite)).collect();
+    check_sold(&sold)?;
     let mut tx = state.platform.pool.begin().await?;
     let cart = db::lock(&mut tx, id).await?.filter(|c| visible(&auth, c)).ok_or_else(|| not_found(id))?;
     let mut suite = None;
