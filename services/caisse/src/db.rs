@@ -1,4 +1,4 @@
-//! SQL of the caisse schema.
+//! All SQL of the caisse schema: stores, staff accounts, demo data.
 
 use caisse_common::{ApiResult, Role, pagination::Page};
 use sqlx::{MySqlPool, Row};
@@ -115,4 +115,50 @@ pub async fn insert_employe(
             .execute(pool)
             .await?;
     Ok(i64::try_from(res.last_insert_id()).unwrap_or_default())
+}
+
+/// Inserts a magasin with a fixed id unless that id exists (demo data).
+pub async fn seed_magasin(
+    pool: &MySqlPool,
+    id: i64,
+    nom: &str,
+    kind: TypeMagasin,
+    adresse: &str,
+    ville: &str,
+) -> ApiResult<()> {
+    sqlx::query("INSERT IGNORE INTO magasins (id, nom, type, adresse, ville) VALUES (?, ?, ?, ?, ?)")
+        .bind(id)
+        .bind(nom)
+        .bind(kind)
+        .bind(adresse)
+        .bind(ville)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn employe_exists(pool: &MySqlPool, login: &str) -> ApiResult<bool> {
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM employes WHERE login = ?").bind(login).fetch_optional(pool).await?;
+    Ok(id.is_some())
+}
+
+/// Inserts a demo account unless its login exists (concurrent seeds agree).
+pub async fn seed_employe(
+    pool: &MySqlPool,
+    login: &str,
+    nom: &str,
+    role: Role,
+    magasin_id: Option<i64>,
+    hash: &str,
+) -> ApiResult<()> {
+    sqlx::query("INSERT IGNORE INTO employes (login, nom, role, magasin_id, mot_de_passe_hash) VALUES (?, ?, ?, ?, ?)")
+        .bind(login)
+        .bind(nom)
+        .bind(role)
+        .bind(magasin_id)
+        .bind(hash)
+        .execute(pool)
+        .await?;
+    Ok(())
 }

@@ -2,7 +2,9 @@
 //! every role. Idempotent: rows are keyed by fixed ids and logins, so running
 //! it again changes nothing.
 
-use crate::{Config, MIGRATOR, password};
+use caisse_common::Role;
+
+use crate::{Config, MIGRATOR, db, domain::TypeMagasin, password};
 
 /// Password of every demo account (dev only).
 pub const DEMO_PASSWORD: &str = "demo1234";
@@ -40,32 +42,16 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
 
 pub async fn seed(pool: &sqlx::MySqlPool) -> anyhow::Result<()> {
     for (id, nom, kind, adresse, ville) in MAGASINS {
-        sqlx::query("INSERT IGNORE INTO magasins (id, nom, type, adresse, ville) VALUES (?, ?, ?, ?, ?)")
-            .bind(id)
-            .bind(nom)
-            .bind(kind)
-            .bind(adresse)
-            .bind(ville)
-            .execute(pool)
-            .await?;
+        let kind: TypeMagasin = kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+        db::seed_magasin(pool, *id, nom, kind, adresse, ville).await?;
     }
     for (login, nom, role, magasin) in EMPLOYES {
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM employes WHERE login = ?").bind(login).fetch_optional(pool).await?;
-        if exists.is_some() {
+        if db::employe_exists(pool, login).await? {
             continue;
         }
+        let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
         let hash = password::hash(DEMO_PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
-        sqlx::query(
-            "INSERT IGNORE INTO employes (login, nom, role, magasin_id, mot_de_passe_hash) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(login)
-        .bind(nom)
-        .bind(role)
-        .bind(magasin)
-        .bind(hash)
-        .execute(pool)
-        .await?;
+        db::seed_employe(pool, login, nom, role, *magasin, &hash).await?;
     }
     Ok(())
 }
