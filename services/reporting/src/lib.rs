@@ -1,0 +1,111 @@
+//! The reporting service: head office's reports from a read model fed by the
+//! events of vente, stock and produit (Redis streams, backfilled from the
+//! producers' feeds), never from another service's schema.
+
+pub mod apply;
+pub mod consumer;
+pub mod db;
+pub mod domain;
+pub mod params;
+pub mod peers;
+pub mod routes;
+pub mod telemetry;
+
+use std::{sync::Arc, time::Duration};
+
+use caisse_common::{
+    Platform,
+    config::{CommonConfig, env_or, service_url},
+    events::Producer,
+};
+use utoipa::OpenApi;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub common: CommonConfig,
+    /// `CAISSE_URL`: the list of stores.
+    pub caisse_url: String,
+    /// `VENTE_URL`, `STOCK_URL`, `PRODUIT_URL`: the producers' feeds.
+    pub vente_url: String,
+    pub stock_url: String,
+    pub produit_url: String,
+    /// How often the leader reads each feed even without a gap (`FEED_POLL_MS`).
+    pub feed_poll: Duration,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(Self {
+            common: CommonConfig::from_env("reporting", 8106)?,
+            caisse_url: service_url("CAISSE_URL", "http://127.0.0.1:8101"),
+            vente_url: service_url("VENTE_URL", "http://127.0.0.1:8105"),
+            stock_url: service_url("STOCK_URL", "http://127.0.0.1:8103"),
+            produit_url: service_url("PRODUIT_URL", "http://127.0.0.1:8102"),
+            feed_poll: Duration::from_millis(env_or("FEED_POLL_MS", 5_000)?),
+        })
+    }
+
+    pub fn producer_url(&self, p: Producer) -> &str {
+        match p {
+            Producer::Vente => &self.vente_url,
+            Producer::Stock => &self.stock_url,
+            Producer::Produit => &self.produit_url,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub platform: Platform,
+    pub config: Arc<Config>,
+    pub metrics: telemetry::ReportMetrics,
+    pub stores: Arc<peers::Stores>,
+    /// Consumers hold their own Redis connections (blocking reads).
+    pub redis_client: redis::Client,
+    pub redis_prefix: String,
+}
+
+impl AppState {
+    pub async fn new(config: &Config) -> anyhow::Result<Self> {
+        let platform = Platform::start(&config.common, &MIGRATOR, false).await?;
+        let redis_client = redis::Client::open(config.common.redis_url.as_str())
+            .map_err(|e| anyhow::anyhow!("REDIS_URL={:?} invalide : {e}", config.common.redis_url))?;
+        Ok(Self {
+            metrics: telemetry::ReportMetrics::new(&platform.metrics),
+            platform,
+            config: Arc::new(config.clone()),
+            stores: Arc::default(),
+            redis_client,
+            redis_prefix: config.common.redis_prefix.clone(),
+        })
+    }
+}
+
+/// Connects, migrates, starts one consumer per producer and builds the router.
+pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
+    let state = AppState::new(config).await?;
+    for p in Producer::ALL {
+        tokio::spawn(consumer::run(state.clone(), p));
+    }
+    Ok(state.platform.app(routes::router(state.clone()), routes::ApiDoc::openapi()))
+}
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let app = build(&config).await?;
+    caisse_common::server::bind_and_serve(&config.common, app).await
+}
+
+/// `reporting rebuild`: empties the read model and replays every producer's
+/// feed from its first retained event.
+pub async fn rebuild(config: &Config) -> anyhow::Result<()> {
+    let state = AppState::new(config).await?;
+    db::projection::reset(&state.platform.pool).await?;
+    for p in Producer::ALL {
+        let n = consumer::catch_up(&state, p).await?;
+        tracing::info!(producteur = p.as_str(), evenements = n, "rejoué");
+        println!("{} : {n} événements rejoués", p.as_str());
+    }
+    Ok(())
+}
