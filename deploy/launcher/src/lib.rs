@@ -90,6 +90,8 @@ impl Options {
         o.extra_env = vec![
             ("vente".into(), "RECOVERY_INTERVAL_MS".into(), "300".into()),
             ("vente".into(), "RECOVERY_GRACE_MS".into(), "1500".into()),
+            // Reports catch up on the feeds quickly after a Redis flush.
+            ("reporting".into(), "FEED_POLL_MS".into(), "500".into()),
         ];
         Ok(o)
     }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::topology::{PENDING_UPSTREAMS, SERVICES};
+use crate::topology::SERVICES;
 
 pub const TEMPLATE: &str = include_str!("../../../gateway/nginx.conf.template");
 
@@ -45,9 +45,6 @@ pub fn native_vars(
             ports.get(s.name).map(|p| p.iter().map(|p| format!("127.0.0.1:{p}")).collect()).unwrap_or_default();
         vars.insert(s.upstream_var.into(), upstream_lines(&servers));
     }
-    for v in PENDING_UPSTREAMS {
-        vars.insert((*v).into(), "server 127.0.0.1:9 down;".into());
-    }
     vars
 }
 
@@ -62,9 +59,6 @@ pub fn container_vars(resolver: &str) -> BTreeMap<String, String> {
     vars.insert("WORKER_PROCESSES".into(), "auto".into());
     for s in SERVICES {
         vars.insert(s.upstream_var.into(), upstream_lines(&[format!("{}:8000", s.name)]));
-    }
-    for v in PENDING_UPSTREAMS {
-        vars.insert((*v).into(), "server 127.0.0.1:9 down;".into());
     }
     vars
 }

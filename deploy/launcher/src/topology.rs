@@ -10,18 +10,16 @@ pub struct Service {
     pub upstream_var: &'static str,
 }
 
-/// The services built so far, in start order (caisse first: others call it).
+/// The services, in start order (caisse first: others call it; reporting
+/// last: it reads the others' feeds).
 pub const SERVICES: &[Service] = &[
     Service { name: "caisse", replicas: 2, upstream_var: "UPSTREAM_CAISSE" },
     Service { name: "produit", replicas: 2, upstream_var: "UPSTREAM_PRODUIT" },
     Service { name: "stock", replicas: 2, upstream_var: "UPSTREAM_STOCK" },
     Service { name: "panier", replicas: 2, upstream_var: "UPSTREAM_PANIER" },
     Service { name: "vente", replicas: 2, upstream_var: "UPSTREAM_VENTE" },
+    Service { name: "reporting", replicas: 2, upstream_var: "UPSTREAM_REPORTING" },
 ];
-
-/// Upstreams of services not deployed yet: rendered as a `down` server so
-/// the gateway config stays valid and answers 503 for them.
-pub const PENDING_UPSTREAMS: &[&str] = &["UPSTREAM_REPORTING"];
 
 /// Database credentials of one service.
 #[derive(Debug, Clone)]

@@ -44,6 +44,18 @@ pub async fn drop_schema_and_user(admin_url: &str, schema: &str, user: &str, hos
     check_ident(schema)?;
     check_ident(user)?;
     let mut conn = MySqlConnection::connect(admin_url).await?;
+    // A process frozen mid-transaction (a test runtime blocked in its clean-up)
+    // would hold table locks that DROP DATABASE waits on forever: end the
+    // sessions on the schema first.
+    let sessions: Vec<u64> =
+        sqlx::query_scalar("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ? OR DB = ?")
+            .bind(user)
+            .bind(schema)
+            .fetch_all(&mut conn)
+            .await?;
+    for id in sessions {
+        let _ = conn.execute(format!("KILL {id}").as_str()).await;
+    }
     conn.execute(format!("DROP DATABASE IF EXISTS `{schema}`").as_str()).await?;
     conn.execute(format!("DROP USER IF EXISTS '{user}'@'{host}'").as_str()).await?;
     conn.close().await?;

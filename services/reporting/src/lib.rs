@@ -98,14 +98,21 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 }
 
 /// `reporting rebuild`: empties the read model and replays every producer's
-/// feed from its first retained event.
+/// feed from its first retained event. Fails, naming them, when some feeds
+/// could not be read entirely (the running replicas finish the job then).
 pub async fn rebuild(config: &Config) -> anyhow::Result<()> {
     let state = AppState::new(config).await?;
     db::projection::reset(&state.platform.pool).await?;
+    let mut failed = Vec::new();
     for p in Producer::ALL {
-        let n = consumer::catch_up(&state, p).await?;
-        tracing::info!(producteur = p.as_str(), evenements = n, "rejoué");
-        println!("{} : {n} événements rejoués", p.as_str());
+        match consumer::catch_up(&state, p).await {
+            Ok(n) => {
+                tracing::info!(producteur = p.as_str(), evenements = n, "rejoué");
+                println!("{} : {n} événements rejoués", p.as_str());
+            }
+            Err(e) => failed.push(format!("{} ({e:#})", p.as_str())),
+        }
     }
+    anyhow::ensure!(failed.is_empty(), "flux illisibles : {}", failed.join(", "));
     Ok(())
 }
