@@ -174,7 +174,10 @@ async fn the_feed_is_for_admins_and_services_and_checks_its_parameters() {
 
 #[test]
 fn every_producer_migrates_the_same_outbox_table() {
-    let copies = [("produit", include_str!("../../produit/migrations/0002_outbox.sql"))];
+    let copies = [
+        ("produit", include_str!("../../produit/migrations/0002_outbox.sql")),
+        ("stock", include_str!("../../stock/migrations/0004_outbox.sql")),
+    ];
     for (producer, copy) in copies.iter() {
         assert_eq!(*copy, outbox::MIGRATION, "{producer} : copie de services/common/migrations/outbox.sql modifiée");
     }

@@ -15,6 +15,11 @@ pub use db::ledger;
 use caisse_common::{Platform, config::CommonConfig};
 use utoipa::OpenApi;
 
+use caisse_common::{
+    events::Producer,
+    outbox::{Outbox, RelayConfig},
+};
+
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Clone, Debug)]
@@ -61,6 +66,10 @@ pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
         "Réservations de vente, par résultat (ok, insuffisant, rejoue)",
         &["result"],
     );
+    // Movements are reported on `evenements:stocks`; the relay runs on its own.
+    let redis = platform.cache.as_ref().map(|c| c.redis().clone()).ok_or_else(|| anyhow::anyhow!("Redis requis"))?;
+    let relay = RelayConfig::new(&config.common);
+    Outbox::start(Producer::Stock, platform.pool.clone(), redis, &platform.metrics, relay);
     let state =
         AppState { platform: platform.clone(), config: std::sync::Arc::new(config.clone()), transfers, reservations };
     Ok(platform.app(routes::router(state), routes::ApiDoc::openapi()))

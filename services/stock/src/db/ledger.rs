@@ -2,7 +2,7 @@
 //! guarded update of `stocks` and the movement that explains it, both or
 //! neither), its reads, and the balance check the tests run.
 
-use caisse_common::{ApiError, ApiResult, pagination::Page};
+use caisse_common::{ApiError, ApiResult, events::StockChanged, pagination::Page};
 use sqlx::{MySql, MySqlPool, Transaction};
 
 use crate::{
@@ -81,7 +81,7 @@ pub async fn apply(tx: &mut Transaction<'_, MySql>, m: Move<'_>) -> Result<Resul
         };
     }
     let after = i32::try_from(after).map_err(|_| ApiError::field("quantite", "hors limites"))?;
-    sqlx::query(
+    let movement = sqlx::query(
         "INSERT INTO mouvements (magasin_id, produit_id, delta, quantite_apres, type, reference, motif, auteur) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
@@ -95,6 +95,19 @@ pub async fn apply(tx: &mut Transaction<'_, MySql>, m: Move<'_>) -> Result<Resul
     .bind(m.auteur)
     .execute(&mut **tx)
     .await?;
+    // Every movement is an event on `evenements:stocks`, in its transaction.
+    let event = StockChanged {
+        mouvement_id: i64::try_from(movement.last_insert_id()).unwrap_or_default(),
+        magasin_id: m.magasin_id,
+        produit_id: m.produit_id,
+        delta,
+        quantite: after,
+        type_mouvement: m.type_mouvement.as_str().to_owned(),
+        reference: m.reference.to_owned(),
+        motif: m.motif.to_owned(),
+        auteur: m.auteur.to_owned(),
+    };
+    caisse_common::outbox::append(tx, &event).await?;
     Ok(Ok(after))
 }
 

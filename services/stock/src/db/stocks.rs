@@ -28,13 +28,17 @@ pub async fn alerts(pool: &MySqlPool, magasin_id: Option<i64>, limit: i64) -> Ap
     Ok(sqlx::query_as(&sql).bind(magasin_id).bind(magasin_id).bind(limit).fetch_all(pool).await?)
 }
 
+/// Changes an entry's thresholds and reports it on `evenements:stocks`, in
+/// one transaction; `false` when the entry does not exist.
 pub async fn set_thresholds(
     pool: &MySqlPool,
     magasin_id: i64,
     produit_id: i64,
     alerte: i32,
     surstock: i32,
+    par: &str,
 ) -> ApiResult<bool> {
+    let mut tx = pool.begin().await?;
     let res = sqlx::query(
         "UPDATE stocks SET seuil_alerte = ?, seuil_surstock = ?, version = version + 1 WHERE magasin_id = ? AND produit_id = ?",
     )
@@ -42,7 +46,19 @@ pub async fn set_thresholds(
     .bind(surstock)
     .bind(magasin_id)
     .bind(produit_id)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(res.rows_affected() == 1)
+    if res.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let event = caisse_common::events::StockThresholdsChanged {
+        magasin_id,
+        produit_id,
+        seuil_alerte: alerte,
+        seuil_surstock: surstock,
+        par: par.to_owned(),
+    };
+    caisse_common::outbox::append(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok(true)
 }

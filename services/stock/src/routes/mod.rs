@@ -2,6 +2,7 @@
 //! OpenAPI document.
 
 pub mod ajustements;
+pub mod evenements;
 pub mod mouvements;
 pub mod reservations;
 pub mod retours;
@@ -22,7 +23,7 @@ use crate::AppState;
         transferts::create_transfert, transferts::get_transfert,
         ajustements::create_ajustement, mouvements::list_mouvements,
         reservations::create_reservation, reservations::get_reservation, reservations::release_reservation,
-        retours::create_retour,
+        retours::create_retour, evenements::list_evenements,
     ),
     components(schemas(
         crate::domain::Stock, crate::domain::Mouvement, crate::domain::Niveau, crate::domain::Ligne,
@@ -31,7 +32,7 @@ use crate::AppState;
         stocks::StockList, stocks::Alerte, stocks::AlerteList, stocks::Seuils,
         transferts::NouveauTransfert, ajustements::NouvelAjustement,
         mouvements::MouvementList, reservations::NouvelleReservation,
-        reservations::Liberation, retours::NouveauRetour, caisse_common::FieldError,
+        reservations::Liberation, retours::NouveauRetour, caisse_common::outbox::FeedPage, caisse_common::FieldError,
     )),
     modifiers(&BearerAuth),
 )]
@@ -45,5 +46,6 @@ pub fn router(state: AppState) -> Router {
         .merge(mouvements::router())
         .merge(reservations::router())
         .merge(retours::router())
+        .merge(evenements::router())
         .with_state(state)
 }

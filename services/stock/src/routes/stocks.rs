@@ -94,7 +94,7 @@ pub async fn update_seuils(
         return Err(ApiError::field("seuil_surstock", "0 ≤ seuil_alerte < seuil_surstock ≤ 10 000 000"));
     }
     let pool = &state.platform.pool;
-    if !db::stocks::set_thresholds(pool, magasin_id, produit_id, s.seuil_alerte, s.seuil_surstock).await? {
+    if !db::stocks::set_thresholds(pool, magasin_id, produit_id, s.seuil_alerte, s.seuil_surstock, &auth.login).await? {
         return Err(ApiError::NotFound(format!("Aucun stock du produit {produit_id} au magasin {magasin_id}.")));
     }
     state.platform.invalidate(&cache_ns(magasin_id)).await;
