@@ -7,13 +7,56 @@ use serde_json::{Value, json};
 pub struct Sys {
     pub stack: Stack,
     pub http: Client,
+    /// A Redis of this stack only (stopped after the stack), when asked for.
+    private_redis: Option<PrivateRedis>,
+}
+
+/// A redis-server on a free port, without persistence like the native run's.
+struct PrivateRedis(std::process::Child);
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 impl Sys {
     pub async fn start() -> Sys {
-        let opts = Options::for_test().expect("options");
+        Self::start_with(Options::for_test().expect("options"), None).await
+    }
+
+    async fn start_with(opts: Options, private_redis: Option<PrivateRedis>) -> Sys {
         let stack = Stack::start(opts).await.unwrap_or_else(|e| panic!("démarrage de la pile : {e:#}"));
-        Sys { stack, http: Client::builder().pool_max_idle_per_host(64).build().expect("client") }
+        Sys { stack, http: Client::builder().pool_max_idle_per_host(64).build().expect("client"), private_redis }
+    }
+
+    /// A stack with its own Redis, which [`Sys::flush_redis`] may empty.
+    pub async fn start_private_redis() -> Sys {
+        let port = caisse_launcher::free_port().expect("port");
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server");
+        let redis = PrivateRedis(child);
+        let url = format!("redis://127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(std::time::Instant::now() < deadline, "redis-server privé muet");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let mut opts = Options::for_test().expect("options");
+        opts.redis_url = url;
+        Self::start_with(opts, Some(redis)).await
+    }
+
+    /// FLUSHALL on this stack's private Redis.
+    pub async fn flush_redis(&self) {
+        assert!(self.private_redis.is_some(), "FLUSHALL seulement sur un Redis privé");
+        let client = redis::Client::open(self.stack.options().redis_url.as_str()).expect("redis");
+        let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
+        redis::cmd("FLUSHALL").query_async::<()>(&mut conn).await.expect("FLUSHALL");
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -11,5 +11,6 @@ mod harness;
 mod inputs;
 mod journeys;
 mod observability;
+mod reports;
 mod sales;
 mod security;

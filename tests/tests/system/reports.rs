@@ -1,0 +1,146 @@
+//! reporting through the gateway: its stock view follows stock's ledger
+//! (seed, transfer, adjustment, thresholds) and the catalogue follows produit,
+//! after a Redis FLUSHALL too; roles and bad input on every report route.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::harness::{Sys, is_problem, key};
+
+/// Store `magasin`'s quantities as stock itself reports them.
+async fn stock_quantities(sys: &Sys, auth: &str, magasin: i64) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    let mut apres = 0;
+    loop {
+        let page = sys.get_json(&format!("/api/stocks/magasins/{magasin}?limit=100&apres={apres}"), auth).await;
+        for s in page["stocks"].as_array().unwrap() {
+            out.push((s["produit_id"].as_i64().unwrap(), s["quantite"].as_i64().unwrap()));
+        }
+        match page["suivant"].as_i64() {
+            Some(n) => apres = n,
+            None => return out,
+        }
+    }
+}
+
+/// The same store as reporting sees it.
+async fn reported_quantities(sys: &Sys, auth: &str, magasin: i64) -> Vec<(i64, i64)> {
+    let page = sys.get_json(&format!("/api/rapports/stocks?magasin_id={magasin}&limit=1000"), auth).await;
+    page["stocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["produit_id"].as_i64().unwrap(), s["quantite"].as_i64().unwrap()))
+        .collect()
+}
+
+async fn wait_until_reported(sys: &Sys, auth: &str, magasin: i64, what: &str) {
+    let expected = stock_quantities(sys, auth, magasin).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = reported_quantities(sys, auth, magasin).await;
+        if got == expected {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what} : reporting {got:?} ≠ stock {expected:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn reporting_follows_the_ledger_and_the_catalogue_even_after_a_redis_flush() {
+    let sys = Sys::start_private_redis().await;
+    let admin = sys.login("admin").await;
+    let logistique = sys.login("logistique").await;
+    wait_until_reported(&sys, &admin, 2, "stock de démonstration").await;
+    let res = sys
+        .http
+        .post(sys.url("/api/stocks/transferts"))
+        .header("authorization", &logistique)
+        .header("idempotency-key", key())
+        .json(&json!({"source_id": 6, "destination_id": 2, "lignes": [{"produit_id": 9, "quantite": 12}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    wait_until_reported(&sys, &admin, 2, "après un transfert").await;
+    // Redis loses everything (a restart without persistence).
+    sys.flush_redis().await;
+    let res = sys
+        .http
+        .post(sys.url("/api/stocks/ajustements"))
+        .header("authorization", &admin)
+        .header("idempotency-key", key())
+        .json(&json!({"magasin_id": 2, "produit_id": 9, "delta": -40, "motif": "casse"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let res = sys
+        .http
+        .put(sys.url("/api/stocks/magasins/2/produits/10/seuils"))
+        .header("authorization", &admin)
+        .json(&json!({"seuil_alerte": 500, "seuil_surstock": 1000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    wait_until_reported(&sys, &admin, 2, "après FLUSHALL").await;
+    let alerts = sys.get_json("/api/rapports/stocks?magasin_id=2&alertes=true&limit=1000", &admin).await;
+    let ten =
+        alerts["stocks"].as_array().unwrap().iter().find(|s| s["produit_id"] == 10).expect("produit 10 en alerte");
+    assert_eq!((ten["seuil_alerte"].as_i64(), ten["statut"].as_str()), (Some(500), Some("sous_le_seuil")));
+    assert_eq!(ten["nom"], "Eau pétillante 1 L", "le catalogue vient des événements de produit");
+}
+
+#[tokio::test]
+async fn reports_answer_admins_and_their_own_store_to_managers_and_refuse_bad_input() {
+    let sys = Sys::start().await;
+    let admin = sys.login("admin").await;
+    let gerant = sys.login("gerant1").await;
+    let caissier = sys.login("caissier1").await;
+    let routes = [
+        "/api/rapports/ventes",
+        "/api/rapports/ventes.csv",
+        "/api/rapports/produits",
+        "/api/rapports/tendance",
+        "/api/rapports/stocks",
+        "/api/rapports/tableau-de-bord",
+    ];
+    for r in routes {
+        assert_eq!(sys.get(r, &admin).await.status(), StatusCode::OK, "{r}");
+        assert_eq!(sys.get(r, &gerant).await.status(), StatusCode::OK, "{r}");
+        let other = sys.get(&format!("{r}?magasin_id=2"), &gerant).await;
+        assert_eq!(other.status(), StatusCode::FORBIDDEN, "{r}");
+        assert!(is_problem(&other));
+        assert_eq!(sys.get(r, &caissier).await.status(), StatusCode::FORBIDDEN, "{r}");
+        let anonymous = sys.http.get(sys.url(r)).send().await.unwrap();
+        assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED, "{r}");
+    }
+    for (path, status) in [
+        ("/api/rapports/ventes?du=2026-02-01&au=2026-01-01", 422),
+        ("/api/rapports/ventes?du=2026-02-30", 422),
+        ("/api/rapports/ventes?du=2020-01-01&au=2026-01-01", 422),
+        ("/api/rapports/ventes?magasin_id=99", 404),
+        ("/api/rapports/ventes.csv?au=hier", 422),
+        ("/api/rapports/produits?limite=0", 422),
+        ("/api/rapports/produits?magasin_id=-3", 422),
+        ("/api/rapports/tendance?jours=367", 422),
+        ("/api/rapports/tendance?jours=abc", 400),
+        ("/api/rapports/stocks?limit=1001", 422),
+        ("/api/rapports/stocks?magasin_id=12345", 404),
+        ("/api/rapports/tableau-de-bord?magasin_id=x", 400),
+        ("/api/rapports/tableau-de-bord?du=2026-01-10&au=2026-01-01", 422),
+    ] {
+        let res = sys.get(path, &admin).await;
+        assert_eq!(res.status().as_u16(), status, "{path}");
+        assert!(is_problem(&res), "{path}");
+        let body: Value = res.json().await.unwrap();
+        assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{path} : {body}");
+    }
+    let board = sys.get_json("/api/rapports/tableau-de-bord", &gerant).await;
+    assert_eq!(board["ventes"]["magasins"].as_array().unwrap().len(), 1);
+    assert_eq!(board["ventes"]["magasins"][0]["magasin_id"], 1);
+}
