@@ -1,6 +1,7 @@
 //! Starts a stack per test and talks to it through the gateway.
 
 use caisse_launcher::{Options, Stack};
+use caisse_testing::PrivateRedis;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -11,44 +12,28 @@ pub struct Sys {
     private_redis: Option<PrivateRedis>,
 }
 
-/// A redis-server on a free port, without persistence like the native run's.
-struct PrivateRedis(std::process::Child);
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 impl Sys {
     pub async fn start() -> Sys {
-        Self::start_with(Options::for_test().expect("options"), None).await
+        Self::start_with(Options::for_test().expect("options")).await
     }
 
-    async fn start_with(opts: Options, private_redis: Option<PrivateRedis>) -> Sys {
+    /// A stack with adjusted options (private Redis/MariaDB, a proxy in front
+    /// of a service, extra environment).
+    pub async fn start_with(opts: Options) -> Sys {
+        Self::start_owning(opts, None).await
+    }
+
+    async fn start_owning(opts: Options, private_redis: Option<PrivateRedis>) -> Sys {
         let stack = Stack::start(opts).await.unwrap_or_else(|e| panic!("démarrage de la pile : {e:#}"));
         Sys { stack, http: Client::builder().pool_max_idle_per_host(64).build().expect("client"), private_redis }
     }
 
     /// A stack with its own Redis, which [`Sys::flush_redis`] may empty.
     pub async fn start_private_redis() -> Sys {
-        let port = caisse_launcher::free_port().expect("port");
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server");
-        let redis = PrivateRedis(child);
-        let url = format!("redis://127.0.0.1:{port}");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(std::time::Instant::now() < deadline, "redis-server privé muet");
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        let redis = PrivateRedis::start().await.expect("redis-server privé");
         let mut opts = Options::for_test().expect("options");
-        opts.redis_url = url;
-        Self::start_with(opts, Some(redis)).await
+        opts.redis_url = redis.url();
+        Self::start_owning(opts, Some(redis)).await
     }
 
     /// FLUSHALL on this stack's private Redis.

@@ -4,13 +4,17 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
+mod consistency;
 mod deployment;
 mod faults;
+mod faults_infra;
 mod gateway;
 mod harness;
 mod inputs;
 mod journeys;
+mod load;
 mod observability;
 mod reports;
 mod sales;
 mod security;
+mod tills;
