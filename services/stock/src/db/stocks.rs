@@ -62,3 +62,12 @@ pub async fn set_thresholds(
     tx.commit().await?;
     Ok(true)
 }
+
+/// Whether stock holds any entry for `magasin_id` (then caisse knew it).
+pub async fn magasin_known(pool: &MySqlPool, magasin_id: i64) -> ApiResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT magasin_id FROM stocks WHERE magasin_id = ? LIMIT 1")
+        .bind(magasin_id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(found.is_some())
+}

@@ -2,7 +2,7 @@
 //! of vente, once per reference.
 
 use axum::{Router, extract::State, http::StatusCode, routing::post};
-use caisse_common::{ApiError, ApiResult, Auth, extract::Json};
+use caisse_common::{ApiError, ApiResult, Auth, client::RequestId, extract::Json};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -10,6 +10,7 @@ use crate::{
     AppState, cache_ns,
     db::{self, ledger::Move},
     domain::{self, Ligne, TypeMouvement},
+    peers,
     routes::reservations::saga_caller,
     tx::{TxError, with_tx},
 };
@@ -30,10 +31,12 @@ pub struct NouveauRetour {
 
 /// Puts returned or cancelled goods back, once per reference.
 #[utoipa::path(post, path = "/api/stocks/retours", request_body = NouveauRetour,
-    responses((status = 201, description = "remis en stock"), (status = 200, description = "déjà fait (rejeu)")))]
+    responses((status = 201, description = "remis en stock"), (status = 200, description = "déjà fait (rejeu)"),
+              (status = 422, description = "données invalides, dont magasin inconnu")))]
 pub async fn create_retour(
     State(state): State<AppState>,
     auth: Auth,
+    rid: RequestId,
     Json(input): Json<NouveauRetour>,
 ) -> ApiResult<(StatusCode, axum::Json<serde_json::Value>)> {
     saga_caller(&auth)?;
@@ -54,6 +57,11 @@ pub async fn create_retour(
     let already = || (StatusCode::OK, axum::Json(serde_json::json!({"reference": r, "statut": "deja_fait"})));
     if db::ledger::has_cause(pool, TypeMouvement::Retour, r, None).await? {
         return Ok(already());
+    }
+    // Goods come back to a store stock already holds; any other store must
+    // exist at caisse, or it would get stock rows.
+    if !db::stocks::magasin_known(pool, input.magasin_id).await? {
+        peers::magasin_type(&state, &auth, &rid, "magasin_id", input.magasin_id).await?;
     }
     let (magasin_id, auteur) = (input.magasin_id, auth.login.clone());
     let outcome = with_tx(pool, |tx| {
