@@ -58,7 +58,7 @@ async fn a_reservation_is_all_or_nothing_and_never_applied_twice() {
 
 #[tokio::test]
 async fn a_release_restocks_exactly_once_and_blocks_a_late_reservation() {
-    let app = app().await;
+    let app = app_with(Vente::Real).await;
     let q = app.quantity(1, 5).await;
     let vente = key();
     let lignes = json!([{"produit_id": 5, "quantite": 3}]);

@@ -41,3 +41,22 @@ async fn returns_restock_once_per_reference() {
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     app.assert_ledger_balances().await;
 }
+
+#[tokio::test]
+async fn a_return_to_a_store_that_does_not_exist_is_a_422_and_creates_nothing() {
+    let app = app().await;
+    let res = app
+        .http
+        .post(format!("{}/api/stocks/retours", app.url))
+        .header("authorization", bearer(Role::Admin, None))
+        .json(&json!({"reference": "retour:999", "magasin_id": 999999, "lignes": [{"produit_id": 9, "quantite": 2}], "motif": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["champ"], "magasin_id", "{problem}");
+    let entry = app.get("/api/stocks/magasins/999999/produits/9", &bearer(Role::Admin, None)).await;
+    assert_eq!(entry.status(), StatusCode::NOT_FOUND);
+    app.assert_ledger_balances().await;
+}
