@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
+mod browser;
 mod consistency;
 mod deployment;
 mod faults;

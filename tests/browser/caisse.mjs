@@ -1,0 +1,156 @@
+// The cashier register in Chromium: log in, scan, search by name, change a
+// quantity, reload mid-cart, pay cash (change shown), receipt and its print
+// stylesheet, double-click checkout (one sale), out of stock names the line,
+// today's sales (reprint, partial return). Prints the sales it made.
+
+import { accessible, apiJson, assert, BASE, capture, connexion, executer, jeton, nouvellePage } from "./lib.mjs";
+
+// Independent of the page's code: the README's money rules, in cents.
+const arrondi = (n, d) => Math.floor((2 * n + d) / (2 * d));
+function attendu(sousTotal) {
+  const tps = arrondi(sousTotal * 5, 100), tvq = arrondi(sousTotal * 9975, 100000);
+  const total = sousTotal + tps + tvq;
+  return { total, aPayer: arrondi(total, 5) * 5 };
+}
+const cents = (s) => Math.round(Number(s) * 100);
+const dec = (c) => (c / 100).toFixed(2);
+const fr = (c) => new Intl.NumberFormat("fr-CA", { style: "currency", currency: "CAD" }).format(c / 100);
+const texte = (page, sel) => page.locator(sel).innerText();
+
+async function lignes(page) {
+  return page.$$eval("#lignes tbody tr", (trs) => trs.map((tr) => ({
+    produit: Number(tr.dataset.produit), quantite: Number(tr.querySelector("input.quantite").value),
+  })));
+}
+
+async function attendreLigne(page, produit, quantite) {
+  // The row as panier answered, and no cart edit in flight.
+  await page.waitForFunction(([p, q]) => {
+    const tr = document.querySelector(`tr[data-produit="${p}"]`);
+    return tr && Number(tr.dataset.quantite) === q && document.body.dataset.modifications === "0";
+  }, [produit, quantite]);
+}
+
+executer(async (browser) => {
+  const t = await jeton("caissier1");
+  const p1 = await apiJson("GET", "/api/produits/1", t);
+  const p2 = await apiJson("GET", "/api/produits/2", t);
+  const ventes = [];
+  const page = await nouvellePage(browser);
+
+  // Login page, then the register (caissier -> /caisse.html).
+  await page.goto(BASE + "/index.html");
+  await accessible(page, "connexion");
+  await connexion(page, "caissier1", "/caisse.html");
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === "q");
+
+  // Scan: digits typed into the focused field, then Enter -> added at once.
+  await page.keyboard.type(p1.code_barres);
+  await page.keyboard.press("Enter");
+  await attendreLigne(page, 1, 1);
+  assert(await page.evaluate(() => document.activeElement.id) === "q", "le champ de recherche garde le focus après un scan");
+
+  // Name search: the list shows the price and this store's stock.
+  const motCle = p2.nom.split(" ")[0];
+  await page.keyboard.type(motCle);
+  await page.keyboard.press("Enter");
+  const resultat = page.locator("button.resultat", { hasText: p2.nom }).first();
+  await resultat.waitFor();
+  const stock2 = (await apiJson("GET", "/api/stocks/magasins/1/produits/2", t)).quantite;
+  const libelle = await resultat.innerText();
+  assert(libelle.includes(fr(cents(p2.prix)).replace(/\s/g, " ").slice(0, 3)) && libelle.includes(`${stock2} en stock`),
+    `le résultat montre prix et stock : « ${libelle} »`);
+  await resultat.click();
+  await attendreLigne(page, 2, 1);
+
+  // Quantity: typed in the line, and the + button.
+  await page.fill("#quantite-1", "3");
+  await page.press("#quantite-1", "Enter");
+  await attendreLigne(page, 1, 3);
+  await page.click('button[aria-label^="Ajouter un ' + p2.nom + '"]');
+  await attendreLigne(page, 2, 2);
+  await accessible(page, "caisse (vente en cours)");
+
+  // Reload mid-cart: the cart lives in panier.
+  const avant = await lignes(page);
+  await page.reload();
+  await attendreLigne(page, 2, 2);
+  const apres = await lignes(page);
+  assert(JSON.stringify(avant) === JSON.stringify(apres), `panier intact après rechargement : ${JSON.stringify(apres)}`);
+
+  // Totals shown = the README's rules on panier's subtotal.
+  const panier = (await apiJson("GET", "/api/paniers", t)).paniers[0];
+  const a = attendu(cents(panier.sous_total));
+  assert((await texte(page, "#t-total")) === fr(a.total), `total affiché ${await texte(page, "#t-total")} ≠ ${fr(a.total)}`);
+  assert((await texte(page, "#a-payer")) === fr(a.aPayer), "à payer en espèces arrondi au 0,05 $");
+
+  // Cash: tendered -> change shown large before paying.
+  const recu = Math.ceil((a.aPayer + 1) / 1000) * 1000; // next 10 $ note above
+  await page.keyboard.press("F8");
+  await page.fill("#montant-recu", dec(recu));
+  assert((await texte(page, "#monnaie")) === fr(recu - a.aPayer), `monnaie affichée ${await texte(page, "#monnaie")}`);
+  await capture(page, "caisse-vente-en-cours");
+
+  // Double click on checkout: one sale.
+  await page.dblclick("#btn-encaisser");
+  await page.locator("#dialogue-recu[open]").waitFor();
+  const monnaie = await texte(page, "#recu-monnaie");
+  assert(monnaie === fr(recu - a.aPayer), `monnaie du reçu ${monnaie}`);
+  const numero = Number((await texte(page, "#recu")).match(/Reçu n° (\d+)/)[1]);
+  await accessible(page, "reçu");
+  await capture(page, "caisse-recu");
+  await page.emulateMedia({ media: "print" });
+  assert(!(await page.locator("main.caisse").isVisible()) && (await page.locator("#recu").isVisible()),
+    "à l'impression, seul le reçu paraît");
+  await capture(page, "caisse-recu-impression", { fullPage: true });
+  await page.emulateMedia({ media: "screen" });
+  await page.keyboard.press("Escape");
+  const liste = (await apiJson("GET", "/api/ventes?limit=10", t)).ventes;
+  const vente = liste.find((v) => v.numero === numero);
+  assert(vente, "la vente du reçu existe");
+  ventes.push({ id: vente.id, total_affiche: dec(a.total) });
+  assert(await page.locator("#panier-vide").isVisible(), "après la vente, le panier est vide");
+
+  // Out of stock: more than the store holds -> the message names the line.
+  const stock3 = (await apiJson("GET", "/api/stocks/magasins/1/produits/3", t)).quantite;
+  const p3 = await apiJson("GET", "/api/produits/3", t);
+  await page.keyboard.type(p3.code_barres);
+  await page.keyboard.press("Enter");
+  await attendreLigne(page, 3, 1);
+  await page.fill("#quantite-3", String(stock3 + 1));
+  await page.press("#quantite-3", "Enter");
+  await attendreLigne(page, 3, stock3 + 1);
+  await page.keyboard.press("F9");
+  await page.keyboard.press("F4");
+  const message = page.locator("#message.erreur");
+  await message.waitFor();
+  const m = await message.innerText();
+  assert(m.includes(p3.nom) && m.includes(`${stock3} disponible`), `le message nomme la ligne : « ${m} »`);
+  assert(await page.locator('tr[data-produit="3"].en-defaut').isVisible(), "la ligne en défaut est marquée");
+  await capture(page, "caisse-rupture");
+
+  // Fix the quantity, pay by card.
+  await page.fill("#quantite-3", "1");
+  await page.press("#quantite-3", "Enter");
+  await attendreLigne(page, 3, 1);
+  await page.keyboard.press("F9");
+  await page.click("#btn-encaisser");
+  await page.locator("#dialogue-recu[open]").waitFor();
+  const numero2 = Number((await texte(page, "#recu")).match(/Reçu n° (\d+)/)[1]);
+  await page.keyboard.press("Escape");
+  const v2 = (await apiJson("GET", "/api/ventes?limit=10", t)).ventes.find((v) => v.numero === numero2);
+  ventes.push({ id: v2.id, total_affiche: dec(attendu(cents(p3.prix)).total) });
+
+  // Today's sales: reprint the first one, return one of its items.
+  await page.keyboard.press("F7");
+  await page.locator(`#ventes tr[data-vente="${vente.id}"]`).waitFor();
+  await accessible(page, "ventes du jour");
+  await page.click(`button[aria-label="Retour d’articles de la vente ${numero}"]`);
+  await page.fill("#retour-1", "1");
+  await page.click("#btn-valider-retour");
+  await page.locator("#ventes-message", { hasText: "Retour enregistré" }).waitFor();
+  await page.click(`button[aria-label="Réimprimer le reçu ${numero}"]`);
+  await page.locator("#dialogue-recu[open]").waitFor();
+  assert((await texte(page, "#recu")).includes("Retour n°"), "le reçu réimprimé montre le retour");
+  return { ventes, vendus_produit_1: 3, retour_produit_1: 1 };
+});

@@ -1,0 +1,70 @@
+//! Browser tests: Debian's headless Chromium, driven by playwright-core
+//! scripts in tests/browser (node deps from its committed lockfile, installed
+//! by tests/run), against a whole native stack through nginx. Each script
+//! checks what the page shows and prints a JSON summary on its last line;
+//! the test then checks through the API what the clicks did.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::harness::Sys;
+
+fn browser_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser")
+}
+
+/// Runs `tests/browser/<script>` against the stack; its last stdout line is JSON.
+async fn run_script(sys: &Sys, script: &str) -> Value {
+    let dir = browser_dir();
+    assert!(
+        dir.join("node_modules/playwright-core").is_dir(),
+        "playwright-core absent : lancez tests/run (npm ci dans tests/browser) ou `npm ci --prefix tests/browser`"
+    );
+    let out = tokio::process::Command::new("node")
+        .arg(dir.join(script))
+        .env("CAISSE_URL", &sys.stack.gateway_url)
+        .current_dir(&dir)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("node (installez nodejs)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{script} a échoué ({}):\n{stdout}\n{stderr}", out.status);
+    let last =
+        stdout.lines().rev().find(|l| l.starts_with('{')).unwrap_or_else(|| panic!("pas de résumé JSON :\n{stdout}"));
+    serde_json::from_str(last).expect("résumé JSON")
+}
+
+#[tokio::test]
+async fn browser_cashier_scans_searches_pays_cash_and_reprints_one_sale_per_click() {
+    let sys = Sys::start().await;
+    let gerant = sys.login("gerant1").await;
+    let stock_before = sys.get_json("/api/stocks/magasins/1/produits/1", &gerant).await["quantite"].as_i64().unwrap();
+    let summary = run_script(&sys, "caisse.mjs").await;
+
+    // Every sale the page reported exists once, with the totals it showed.
+    let sales = summary["ventes"].as_array().expect("ventes");
+    assert!(!sales.is_empty());
+    let listed = sys.get_json("/api/ventes?magasin_id=1&limit=100", &gerant).await;
+    let listed = listed["ventes"].as_array().unwrap();
+    let mine: Vec<&Value> = listed.iter().filter(|v| v["caissier_login"] == "caissier1").collect();
+    assert_eq!(mine.len(), sales.len(), "une vente par encaissement, même double-cliqué : {mine:?}");
+    for s in sales {
+        let recu = sys.get_json(&format!("/api/ventes/{}", s["id"].as_str().unwrap()), &gerant).await;
+        assert_eq!(recu["total"], s["total_affiche"], "le total affiché avant l'encaissement est celui de la vente");
+    }
+    // The double-clicked checkout sold its lines once; the return put one back (restocked once).
+    let sold = summary["vendus_produit_1"].as_i64().unwrap();
+    let returned = summary["retour_produit_1"].as_i64().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let now = sys.get_json("/api/stocks/magasins/1/produits/1", &gerant).await["quantite"].as_i64().unwrap();
+        if now == stock_before - sold + returned {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "stock {now}, attendu {}", stock_before - sold + returned);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
