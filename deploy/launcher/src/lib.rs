@@ -422,3 +422,23 @@ pub async fn provision_all(admin_url: &str, prefix: &str, host: &str) -> anyhow:
     }
     Ok(())
 }
+
+/// Logs in at `gateway` and runs the integrity audit through the APIs.
+pub async fn audit(
+    gateway: &str,
+    login: &str,
+    password: &str,
+    max_wait_secs: f64,
+) -> anyhow::Result<caisse_common::audit::Audit> {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+    let res = http
+        .post(format!("{gateway}/api/auth/login"))
+        .json(&serde_json::json!({"login": login, "mot_de_passe": password}))
+        .send()
+        .await?;
+    anyhow::ensure!(res.status().is_success(), "connexion de {login} refusée : {}", res.status());
+    let body: serde_json::Value = res.json().await?;
+    let bearer = format!("Bearer {}", body["jeton"].as_str().context("jeton absent")?);
+    let target = caisse_common::audit::Target { http: &http, base: gateway, bearer: &bearer, max_wait_secs };
+    caisse_common::audit::run(&target).await
+}

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use caisse_launcher::{Options, Stack, provision_all, render};
 
-const USAGE: &str = "usage : caisse-launcher [run | provision | render-gateway --compose | render-gateway --k8s]";
+const USAGE: &str =
+    "usage : caisse-launcher [run | provision | audit | render-gateway --compose | render-gateway --k8s]";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -16,6 +17,7 @@ async fn main() -> anyhow::Result<()> {
             let host = caisse_common::config::env_string("CAISSE_DB_HOST_FOR_USERS", "%");
             provision_all(&admin, "caisse_", &host).await
         }
+        Some("audit") => audit().await,
         Some("render-gateway") => {
             let resolver = match args.get(1).map(String::as_str) {
                 Some("--compose") => "resolver 127.0.0.11 valid=10s;",
@@ -76,5 +78,30 @@ async fn wait_for_stop() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+    }
+}
+
+/// Checks the running suite across services (see `caisse_common::audit`);
+/// exits non-zero when anything does not add up.
+async fn audit() -> anyhow::Result<()> {
+    use caisse_common::config::{env_or, env_string};
+    let gateway = env_string("CAISSE_GATEWAY", "http://127.0.0.1:8080");
+    let login = env_string("AUDIT_LOGIN", "admin");
+    // Dev-only default, the demo accounts' password.
+    let password = env_string("AUDIT_MOT_DE_PASSE", "demo1234");
+    let max_wait: f64 = env_or("AUDIT_ATTENTE_MAX_S", 60.0)?;
+    let a = caisse_launcher::audit(&gateway, &login, &password, max_wait).await?;
+    println!("{} stocks, {} mouvements, {} ventes vérifiés", a.stocks, a.mouvements, a.ventes);
+    for n in &a.non_verifie {
+        println!("non vérifié : {n}");
+    }
+    for e in &a.ecarts {
+        println!("ÉCART {} : {}", e.verification, e.detail);
+    }
+    if a.ecarts.is_empty() {
+        println!("aucun écart");
+        Ok(())
+    } else {
+        anyhow::bail!("{} écart(s)", a.ecarts.len())
     }
 }

@@ -3,6 +3,7 @@
 //! inter-service client, tokens, shutdown and provisioning. Test helpers live
 //! in the `caisse-testing` dev-dependency, never in a service binary.
 
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod calendar;

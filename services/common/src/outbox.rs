@@ -68,6 +68,10 @@ pub struct FeedPage {
     pub dernier: i64,
     /// The lowest id still retained (0 when none): older ones were pruned.
     pub premier: i64,
+    /// Events not yet published to the stream.
+    pub en_attente: i64,
+    /// How long the oldest of them has been waiting (seconds).
+    pub attente_max_secondes: f64,
 }
 
 pub const FEED_MAX_LIMIT: u32 = 1000;
@@ -85,6 +89,11 @@ pub async fn feed_page(pool: &MySqlPool, producer: Producer, auth: &Claims, p: F
     }
     let (premier, dernier): (Option<i64>, Option<i64>) =
         sqlx::query_as("SELECT MIN(numero), MAX(numero) FROM outbox").fetch_one(pool).await?;
+    let (en_attente, attente_us): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT COUNT(*), TIMESTAMPDIFF(MICROSECOND, MIN(survenu_le), CURRENT_TIMESTAMP(3)) FROM outbox WHERE publie_le IS NULL",
+    )
+    .fetch_one(pool)
+    .await?;
     let rows: Vec<(i64, String, i16, String, DateTime<Utc>)> = sqlx::query_as(
         "SELECT numero, type, version, charge, survenu_le FROM outbox WHERE numero > ? ORDER BY numero LIMIT ?",
     )
@@ -104,6 +113,8 @@ pub async fn feed_page(pool: &MySqlPool, producer: Producer, auth: &Claims, p: F
         evenements,
         dernier: dernier.unwrap_or(0),
         premier: premier.unwrap_or(0),
+        en_attente,
+        attente_max_secondes: attente_us.unwrap_or(0).max(0) as f64 / 1e6,
     })
 }
 

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
+mod audit;
 mod browser;
 mod consistency;
 mod deployment;

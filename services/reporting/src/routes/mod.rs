@@ -1,6 +1,7 @@
 //! The reporting API: `/api/rapports/...` for admins (every store) and
 //! gérants (their own store).
 
+pub mod audit;
 pub mod rapports;
 
 use axum::{Router, routing::get};
@@ -23,7 +24,8 @@ use crate::{AppState, domain};
         rapports::get_top_produits,
         rapports::get_tendance,
         rapports::get_stocks,
-        rapports::get_tableau_de_bord
+        rapports::get_tableau_de_bord,
+        audit::get_audit
     ),
     components(schemas(
         domain::Chiffres,
@@ -38,6 +40,8 @@ use crate::{AppState, domain};
         rapports::PointMagasin,
         rapports::Stocks,
         rapports::TableauDeBord,
+        caisse_common::audit::Audit,
+        caisse_common::audit::Ecart,
         caisse_common::FieldError
     )),
     modifiers(&BearerAuth),
@@ -52,5 +56,6 @@ pub fn router(state: AppState) -> Router {
         .route("/api/rapports/tendance", get(rapports::get_tendance))
         .route("/api/rapports/stocks", get(rapports::get_stocks))
         .route("/api/rapports/tableau-de-bord", get(rapports::get_tableau_de_bord))
+        .route("/api/rapports/audit", get(audit::get_audit))
         .with_state(state)
 }
