@@ -30,7 +30,8 @@ export async function navigateur() {
 export async function nouvellePage(browser) {
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "fr-CA" });
   const page = await context.newPage();
-  page.setDefaultTimeout(15000);
+  // Bounded waits on conditions; generous because CI shares 2 cores.
+  page.setDefaultTimeout(30000);
   page.on("pageerror", (e) => console.error("erreur JS de la page :", e.message));
   return page;
 }
@@ -142,6 +143,17 @@ export async function executer(scenario) {
   } catch (e) {
     console.error(e.stack || String(e));
     process.exitCode = 1;
+    // What each page showed when it failed: URL, message zone, screenshot.
+    let n = 0;
+    for (const context of browser.contexts()) {
+      for (const page of context.pages()) {
+        n += 1;
+        const message = await page.locator("#message").innerText().catch(() => "");
+        const etat = await page.locator("#etat-encaissement").innerText().catch(() => "");
+        console.error(`page ${n} : ${page.url()} — message : « ${message} » — encaissement : « ${etat} »`);
+        await capture(page, `echec-${n}`).catch(() => {});
+      }
+    }
   } finally {
     await browser.close();
   }
