@@ -68,3 +68,16 @@ async fn browser_cashier_scans_searches_pays_cash_and_reprints_one_sale_per_clic
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn browser_head_office_edits_a_price_seen_at_the_register_and_a_concurrent_edit_shows_the_conflict() {
+    let sys = Sys::start().await;
+    let summary = run_script(&sys, "produits.mjs").await;
+    let admin = sys.login("admin").await;
+    let p = sys.get_json("/api/produits/7", &admin).await;
+    // The admin kept their price over the other edit, whose name stays: nothing lost.
+    assert_eq!(p["prix"], summary["prix"]);
+    assert_eq!(p["nom"], summary["nom"]);
+    assert!(p["nom"].as_str().unwrap().ends_with("(format familial)"));
+    assert_eq!(p["version"], 4, "création, prix, renommage concurrent, prix après le conflit");
+}
