@@ -86,10 +86,12 @@ impl Options {
         o.jwt_secret = format!("test-secret-{id}-{}", uuid::Uuid::new_v4().simple());
         o.prometheus = false;
         o.cleanup = true;
-        // Fault tests want interrupted sales finished quickly.
+        // Fault tests want interrupted sales finished quickly; the checkout
+        // deadline stays generous (a busy CI machine is slow), and below the grace.
         o.extra_env = vec![
             ("vente".into(), "RECOVERY_INTERVAL_MS".into(), "300".into()),
-            ("vente".into(), "RECOVERY_GRACE_MS".into(), "1500".into()),
+            ("vente".into(), "RECOVERY_GRACE_MS".into(), "6000".into()),
+            ("vente".into(), "CHECKOUT_DEADLINE_MS".into(), "4000".into()),
             // Reports catch up on the feeds quickly after a Redis flush.
             ("reporting".into(), "FEED_POLL_MS".into(), "500".into()),
         ];

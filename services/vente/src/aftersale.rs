@@ -3,6 +3,8 @@
 //! lines), then puts stock back through stock's idempotent API, then records
 //! the outcome and its event in one transaction — so a crash in between is
 //! finished by a retry or the recovery loop, and stock moves exactly once.
+//! Refunds follow `domain::remboursement`: whatever the sequence of returns
+//! and a final cancellation, they add up to what was paid, never more.
 
 use caisse_common::{ApiError, ApiResult, Auth, Role, client::CallCtx, extract::fingerprint};
 use chrono::Utc;
@@ -12,9 +14,11 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::{
-    AppState, db,
+    AppState,
+    db::{self, Note, retours},
     domain::{self, Totaux},
     peers::{self, Line},
+    status::{SaleStatus, Transition},
 };
 
 /// Who may see a sale: staff of its store, admins.
@@ -51,16 +55,13 @@ pub async fn cancel(state: &AppState, auth: &Auth, ctx: CallCtx<'_>, id: &str) -
     let pool = &state.platform.pool;
     let mut tx = pool.begin().await?;
     let sale = db::lock(&mut tx, id).await?.filter(|s| can_see(auth, s)).ok_or_else(|| not_found(id))?;
-    match sale.statut.as_str() {
-        "annulee" => return Ok(()),
-        "annulation" => {}
-        "terminee" => {
+    match sale.statut {
+        SaleStatus::Annulee => return Ok(()),
+        SaleStatus::Annulation => {}
+        SaleStatus::Terminee => {
             may_cancel(state, auth, &sale)?;
-            sqlx::query("UPDATE ventes SET statut = 'annulation', annulee_par = ?, tentative_le = NULL WHERE id = ?")
-                .bind(&auth.login)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            let note = Note { by: Some(&auth.login), ..Note::default() };
+            db::advance(&mut *tx, id, Transition::RequestCancel, note).await?;
         }
         _ => {
             return Err(ApiError::conflict(format!("La vente {id} n'est pas terminée : rien à annuler.")));
@@ -70,12 +71,25 @@ pub async fn cancel(state: &AppState, auth: &Auth, ctx: CallCtx<'_>, id: &str) -
     finish_cancellation(state, ctx, id).await
 }
 
-/// Restocks what remains of a sale being cancelled, then records it.
+/// Subtotals of a sale's lines: already returned, and still to return.
+fn returned_and_left(lines: &[db::SaleLine]) -> (Decimal, Decimal) {
+    lines.iter().fold((Decimal::ZERO, Decimal::ZERO), |(done, left), l| {
+        let price = l.prix_unitaire;
+        (
+            done + price * Decimal::from(l.quantite_retournee),
+            left + price * Decimal::from(l.quantite - l.quantite_retournee),
+        )
+    })
+}
+
+/// Restocks what remains of a sale being cancelled, then records it with
+/// its `SaleCancelled` event, which carries what this cancellation refunds
+/// (net of earlier returns).
 pub async fn finish_cancellation(state: &AppState, ctx: CallCtx<'_>, id: &str) -> ApiResult<()> {
     let pool = &state.platform.pool;
     let sale = db::get(pool, id).await?.ok_or_else(|| not_found(id))?;
-    let remaining: Vec<Line> = db::lines(pool, id)
-        .await?
+    let lines = db::lines(pool, id).await?;
+    let remaining: Vec<Line> = lines
         .iter()
         .filter(|l| l.quantite > l.quantite_retournee)
         .map(|l| Line { produit_id: l.produit_id, quantite: i64::from(l.quantite - l.quantite_retournee) })
@@ -84,13 +98,14 @@ pub async fn finish_cancellation(state: &AppState, ctx: CallCtx<'_>, id: &str) -
         peers::restock(state, ctx, &format!("annulation:{id}"), sale.magasin_id, &remaining, "annulation de la vente")
             .await?;
     }
+    let (done, left) = returned_and_left(&lines);
+    let (montant, rembourse) = domain::remboursement(sale.mode_paiement, done, left);
     let mut tx = pool.begin().await?;
-    let res = sqlx::query("UPDATE ventes SET statut = 'annulee', annulee_le = CURRENT_TIMESTAMP(3) WHERE id = ? AND statut = 'annulation'")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    if res.rows_affected() == 1 {
-        let payload = json!({"vente_id": id, "magasin_id": sale.magasin_id, "lignes": remaining, "total": sale.total, "par": sale.annulee_par});
+    if db::advance(&mut *tx, id, Transition::FinishCancel, Note::default()).await? {
+        let payload = json!({
+            "vente_id": id, "magasin_id": sale.magasin_id, "par": sale.annulee_par,
+            "lignes": remaining, "montant": montant, "rembourse": rembourse,
+        });
         db::outbox(&mut tx, "SaleCancelled", id, &payload).await?;
     }
     tx.commit().await?;
@@ -118,8 +133,12 @@ pub struct Retour {
     /// `en_cours` until stock has taken the goods back, then `termine`.
     pub statut: String,
     pub lignes: Vec<LigneRetour>,
-    /// Refund: the returned lines with their share of taxes.
+    /// Refund: the returned lines with their share of taxes (cumulative
+    /// refunds never exceed the sale's total).
     pub montant: Totaux,
+    /// Handed back: `montant.total` for a card, rounded to 0.05 $ for cash.
+    #[schema(value_type = String)]
+    pub rembourse: Decimal,
 }
 
 /// Returns some lines of a completed sale (at most what is left to return).
@@ -147,13 +166,7 @@ pub async fn create_return(
     let pool = &state.platform.pool;
     let mut tx = pool.begin().await?;
     let sale = db::lock(&mut tx, id).await?.filter(|s| can_see(auth, s)).ok_or_else(|| not_found(id))?;
-    let existing: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, empreinte FROM retours WHERE vente_id = ? AND cle_idempotence = ?")
-            .bind(id)
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some((retour_id, f)) = existing {
+    if let Some((retour_id, f)) = retours::by_key(&mut tx, id, key).await? {
         tx.commit().await?;
         if f != fp {
             return Err(ApiError::field("Idempotency-Key", "cette clé a déjà servi pour un autre retour"));
@@ -161,11 +174,11 @@ pub async fn create_return(
         finish_return(state, ctx, retour_id).await?;
         return Ok((false, load_return(state, retour_id).await?));
     }
-    if sale.statut != "terminee" {
+    if sale.statut != SaleStatus::Terminee {
         return Err(ApiError::conflict(format!("La vente {id} est {} : retour impossible.", sale.statut)));
     }
     let sold = db::lines(pool, id).await?;
-    let mut sous_total = Decimal::ZERO;
+    let mut ici = Decimal::ZERO;
     for l in &lignes {
         let Some(s) = sold.iter().find(|s| s.produit_id == l.produit_id) else {
             return Err(ApiError::field(
@@ -183,40 +196,14 @@ pub async fn create_return(
                 ),
             ));
         }
-        sous_total += s.prix_unitaire * Decimal::from(l.quantite);
+        ici += s.prix_unitaire * Decimal::from(l.quantite);
     }
-    let t = domain::totaux(sous_total);
-    let res = sqlx::query(
-        "INSERT INTO retours (vente_id, cle_idempotence, empreinte, statut, sous_total, tps, tvq, total, par) \
-         VALUES (?, ?, ?, 'en_cours', ?, ?, ?, ?, ?)",
-    )
-    .bind(id)
-    .bind(key)
-    .bind(&fp)
-    .bind(t.sous_total)
-    .bind(t.tps)
-    .bind(t.tvq)
-    .bind(t.total)
-    .bind(&auth.login)
-    .execute(&mut *tx)
-    .await?;
-    let retour_id = i64::try_from(res.last_insert_id()).unwrap_or_default();
-    for l in &lignes {
-        sqlx::query("INSERT INTO retour_lignes (retour_id, produit_id, quantite) VALUES (?, ?, ?)")
-            .bind(retour_id)
-            .bind(l.produit_id)
-            .bind(l.quantite)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "UPDATE vente_lignes SET quantite_retournee = quantite_retournee + ? WHERE vente_id = ? AND produit_id = ?",
-        )
-        .bind(l.quantite)
-        .bind(id)
-        .bind(l.produit_id)
-        .execute(&mut *tx)
-        .await?;
-    }
+    let (deja, _) = returned_and_left(&sold);
+    let (montant, rembourse) = domain::remboursement(sale.mode_paiement, deja, ici);
+    let pairs: Vec<(i64, i64)> = lignes.iter().map(|l| (l.produit_id, l.quantite)).collect();
+    let new =
+        retours::NewReturn { vente_id: id, key, fingerprint: &fp, montant, rembourse, by: &auth.login, lines: &pairs };
+    let retour_id = retours::insert(&mut tx, &new).await?;
     tx.commit().await?;
     finish_return(state, ctx, retour_id).await?;
     Ok((true, load_return(state, retour_id).await?))
@@ -233,14 +220,11 @@ pub async fn finish_return(state: &AppState, ctx: CallCtx<'_>, retour_id: i64) -
     let lines: Vec<Line> = r.lignes.iter().map(|l| Line { produit_id: l.produit_id, quantite: l.quantite }).collect();
     peers::restock(state, ctx, &format!("retour:{retour_id}"), sale.magasin_id, &lines, "retour client").await?;
     let mut tx = pool.begin().await?;
-    let res = sqlx::query(
-        "UPDATE retours SET statut = 'termine', termine_le = CURRENT_TIMESTAMP(3) WHERE id = ? AND statut = 'en_cours'",
-    )
-    .bind(retour_id)
-    .execute(&mut *tx)
-    .await?;
-    if res.rows_affected() == 1 {
-        let payload = json!({"vente_id": r.vente_id, "retour_id": retour_id, "magasin_id": sale.magasin_id, "lignes": r.lignes, "montant": r.montant});
+    if retours::finish(&mut tx, retour_id).await? {
+        let payload = json!({
+            "vente_id": r.vente_id, "retour_id": retour_id, "magasin_id": sale.magasin_id,
+            "lignes": r.lignes, "montant": r.montant, "rembourse": r.rembourse,
+        });
         db::outbox(&mut tx, "SaleReturned", &r.vente_id, &payload).await?;
     }
     tx.commit().await?;
@@ -250,32 +234,21 @@ pub async fn finish_return(state: &AppState, ctx: CallCtx<'_>, retour_id: i64) -
 
 pub async fn load_return(state: &AppState, retour_id: i64) -> ApiResult<Retour> {
     let pool = &state.platform.pool;
-    let (vente_id, statut, sous_total, tps, tvq, total): (String, String, Decimal, Decimal, Decimal, Decimal) =
-        sqlx::query_as("SELECT vente_id, statut, sous_total, tps, tvq, total FROM retours WHERE id = ?")
-            .bind(retour_id)
-            .fetch_optional(pool)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("retour {retour_id}")))?;
-    let lignes: Vec<(i64, i32)> =
-        sqlx::query_as("SELECT produit_id, quantite FROM retour_lignes WHERE retour_id = ? ORDER BY produit_id")
-            .bind(retour_id)
-            .fetch_all(pool)
-            .await?;
+    let r = retours::get(pool, retour_id).await?.ok_or_else(|| ApiError::NotFound(format!("retour {retour_id}")))?;
+    let lignes = retours::lines(pool, retour_id).await?;
     Ok(Retour {
         id: retour_id,
-        vente_id,
-        statut,
+        vente_id: r.vente_id,
+        statut: r.statut,
         lignes: lignes.into_iter().map(|(produit_id, q)| LigneRetour { produit_id, quantite: i64::from(q) }).collect(),
-        montant: Totaux { sous_total, tps, tvq, total },
+        montant: Totaux { sous_total: r.sous_total, tps: r.tps, tvq: r.tvq, total: r.total },
+        rembourse: r.rembourse,
     })
 }
 
 /// Returns recorded against a sale, oldest first.
 pub async fn returns_of(state: &AppState, id: &str) -> ApiResult<Vec<Retour>> {
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM retours WHERE vente_id = ? ORDER BY id")
-        .bind(id)
-        .fetch_all(&state.platform.pool)
-        .await?;
+    let ids = retours::of_sale(&state.platform.pool, id).await?;
     let mut out = Vec::with_capacity(ids.len());
     for r in ids {
         out.push(load_return(state, r).await?);

@@ -125,9 +125,75 @@ pub fn regler(total: Decimal, mode: Mode, recu: Option<Decimal>) -> Result<Regle
     }
 }
 
+/// What a return refunds, given the subtotal already returned before it
+/// and the subtotal it returns: the taxes-included total of everything
+/// returned after it, minus the same before it. Over any sequence of
+/// returns and a final cancellation this telescopes to exactly the sale's
+/// total — never more, whatever the order or size of the pieces, and each
+/// line can only be returned up to what was sold. A cash refund is the
+/// difference of the cash-rounded amounts (0.05 $), so cash refunds add up
+/// to what the customer paid in cash; a card refund is exact.
+pub fn remboursement(mode: Mode, deja_retourne: Decimal, retourne_ici: Decimal) -> (Totaux, Decimal) {
+    let before = totaux(deja_retourne);
+    let after = totaux(deja_retourne + retourne_ici);
+    let montant = Totaux {
+        sous_total: after.sous_total - before.sous_total,
+        tps: after.tps - before.tps,
+        tvq: after.tvq - before.tvq,
+        total: after.total - before.total,
+    };
+    let rembourse = match mode {
+        Mode::Carte => montant.total,
+        Mode::Especes => arrondi_especes(after.total) - arrondi_especes(before.total),
+    };
+    (montant, rembourse)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Refunds of `pieces` returned one after the other (subtotals).
+    fn refunds(mode: Mode, pieces: &[&str]) -> (Decimal, Decimal) {
+        let (mut done, mut total, mut cash) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+        for p in pieces {
+            let (m, r) = remboursement(mode, done, d(p));
+            assert!(m.total >= Decimal::ZERO && r >= Decimal::ZERO, "{p}: {m:?} {r}");
+            assert_eq!(m.sous_total + m.tps + m.tvq, m.total);
+            done += d(p);
+            total += m.total;
+            cash += r;
+        }
+        (total, cash)
+    }
+
+    #[test]
+    fn single_returns_never_refund_more_than_was_paid() {
+        // 10 × 0.10 $ sold for 1.15 $: returned one at a time, 1.15 $ back, not 1.20 $.
+        let sale = totaux(d("1.00"));
+        assert_eq!(sale.total, d("1.15"));
+        assert_eq!(refunds(Mode::Carte, &["0.10"; 10]), (d("1.15"), d("1.15")));
+        // 3 × 4.99 $ paid 17.20 $ cash: three single returns give back 17.20 $, not 17.22 $.
+        let sale = totaux(d("14.97"));
+        assert_eq!((sale.total, arrondi_especes(sale.total)), (d("17.21"), d("17.20")));
+        let (total, cash) = refunds(Mode::Especes, &["4.99", "4.99", "4.99"]);
+        assert_eq!((total, cash), (d("17.21"), d("17.20")));
+        // Every cash refund is a multiple of 0.05 $.
+        let (_, first) = remboursement(Mode::Especes, Decimal::ZERO, d("4.99"));
+        assert_eq!(first, d("5.75"));
+    }
+
+    #[test]
+    fn returns_then_a_cancellation_add_up_to_the_sale() {
+        // Two returns, then the cancellation refunds what is left.
+        for mode in [Mode::Carte, Mode::Especes] {
+            let (total, cash) = refunds(mode, &["0.33", "1.99", "7.07"]);
+            let sale = totaux(d("9.39"));
+            assert_eq!(total, sale.total);
+            let paid = if mode == Mode::Especes { arrondi_especes(sale.total) } else { sale.total };
+            assert_eq!(cash, paid, "{mode:?}");
+        }
+    }
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()

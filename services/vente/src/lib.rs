@@ -11,6 +11,7 @@ pub mod peers;
 pub mod recovery;
 pub mod routes;
 pub mod saga;
+pub mod status;
 pub mod telemetry;
 
 use std::{sync::Arc, time::Duration};
@@ -33,7 +34,11 @@ pub struct Config {
     /// How often the recovery loop looks for interrupted sales (`RECOVERY_INTERVAL_MS`).
     pub recovery_interval: Duration,
     /// How old a pending sale must be before recovery takes it over (`RECOVERY_GRACE_MS`).
+    /// Must exceed the checkout deadline, so recovery never races a live checkout.
     pub recovery_grace: Duration,
+    /// How long a checkout waits for stock's reservation before treating the
+    /// outcome as unknown and compensating (`CHECKOUT_DEADLINE_MS`).
+    pub checkout_deadline: Duration,
     /// The stores' UTC offset for "same day" cancellations (`STORE_UTC_OFFSET`, e.g. -05:00).
     pub store_offset: chrono::FixedOffset,
     /// Redis stream the outbox publishes to (under `REDIS_PREFIX`).
@@ -52,6 +57,7 @@ impl Config {
             stock_url: service_url("STOCK_URL", "http://127.0.0.1:8103"),
             recovery_interval: Duration::from_millis(env_or("RECOVERY_INTERVAL_MS", 5_000)?),
             recovery_grace: Duration::from_millis(env_or("RECOVERY_GRACE_MS", 30_000)?),
+            checkout_deadline: Duration::from_millis(env_or("CHECKOUT_DEADLINE_MS", 8_000)?),
             store_offset,
             stream: env_string("EVENT_STREAM", "evenements:ventes"),
         })
@@ -64,7 +70,8 @@ impl Config {
             panier_url,
             stock_url,
             recovery_interval: Duration::from_millis(300),
-            recovery_grace: Duration::from_millis(1_500),
+            recovery_grace: Duration::from_millis(4_000),
+            checkout_deadline: Duration::from_millis(3_000),
             store_offset: parse_offset("-05:00").expect("décalage valide"),
             stream: "evenements:ventes".into(),
         }

@@ -5,7 +5,7 @@ use caisse_common::{
     ApiError, ApiResult,
     client::{CallCtx, Upstream},
 };
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -44,22 +44,66 @@ pub async fn cart(state: &AppState, ctx: CallCtx<'_>, panier_id: i64) -> ApiResu
     state.platform.client.get_json("panier", &url, ctx).await
 }
 
-/// Reserves the lines of a sale. `Ok(Err(_))` is stock's refusal (nothing
-/// reserved); `Err(_)` means the outcome is unknown.
+/// What stock answered to a reservation, as the saga needs to know it.
+#[derive(Debug)]
+pub enum ReserveOutcome {
+    /// Every line is reserved.
+    Reserved,
+    /// Not enough stock: nothing reserved; `manquants` names the short lines.
+    Short { detail: String, manquants: Value },
+    /// A definite refusal of the request (403, 422): nothing reserved.
+    Refused(ApiError),
+    /// The sale's reservation was already released (a tombstone): whoever
+    /// released it owns the sale now.
+    AlreadyReleased,
+    /// No attempt reached stock: nothing can be reserved.
+    NotReached(ApiError),
+    /// The reservation may or may not exist (timeout, lost answer, 5xx, or
+    /// an answer that is no verdict on the sale, such as 401 or 429).
+    Unknown(ApiError),
+}
+
+/// Reserves the lines of a sale, all or nothing, keyed by the sale id.
 pub async fn reserve(
     state: &AppState,
     ctx: CallCtx<'_>,
     vente_id: &str,
     magasin_id: i64,
     lines: &[Line],
-) -> ApiResult<Result<(), Upstream>> {
-    let bearer = service_bearer(state)?;
+) -> ReserveOutcome {
+    let bearer = match service_bearer(state) {
+        Ok(b) => b,
+        Err(e) => return ReserveOutcome::NotReached(e),
+    };
     let ctx = CallCtx { bearer: &bearer, request_id: ctx.request_id };
     let url = format!("{}/api/stocks/reservations", state.config.stock_url);
     let body = json!({"vente_id": vente_id, "magasin_id": magasin_id, "lignes": lines});
-    let res: Result<Value, Upstream> =
-        state.platform.client.send_json(Method::POST, "stock", &url, &body, Some(vente_id), ctx).await?;
-    Ok(res.map(|_| ()))
+    let answer: Result<Result<Value, Upstream>, ApiError> =
+        state.platform.client.send_json(Method::POST, "stock", &url, &body, Some(vente_id), ctx).await;
+    let detail = |up: &Upstream, default: &str| up.body["detail"].as_str().unwrap_or(default).to_owned();
+    match answer {
+        Ok(Ok(_)) => ReserveOutcome::Reserved,
+        Ok(Err(up)) if up.status == StatusCode::CONFLICT && up.body["manquants"].is_array() => {
+            ReserveOutcome::Short { detail: detail(&up, "Stock insuffisant."), manquants: up.body["manquants"].clone() }
+        }
+        Ok(Err(up)) if up.status == StatusCode::CONFLICT => ReserveOutcome::AlreadyReleased,
+        Ok(Err(up)) if up.status == StatusCode::FORBIDDEN => {
+            ReserveOutcome::Refused(ApiError::Forbidden(detail(&up, "réservation refusée")))
+        }
+        Ok(Err(up)) if up.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            ReserveOutcome::Refused(ApiError::BadRequest(detail(&up, "réservation refusée")))
+        }
+        Ok(Err(up)) => {
+            tracing::warn!(
+                vente = vente_id,
+                status = up.status.as_u16(),
+                "réponse inattendue du stock à une réservation"
+            );
+            ReserveOutcome::Unknown(ApiError::Unavailable(format!("Le stock a répondu {}.", up.status)))
+        }
+        Err(e @ ApiError::Unreachable(_)) => ReserveOutcome::NotReached(e),
+        Err(e) => ReserveOutcome::Unknown(e),
+    }
 }
 
 /// Releases a sale's reservation (idempotent; a tombstone if none exists).
@@ -76,14 +120,25 @@ pub async fn release(state: &AppState, ctx: CallCtx<'_>, vente_id: &str, magasin
     }
 }
 
-/// `Some("reservee" | "liberee")`, or `None` when stock never heard of the sale.
-pub async fn reservation_status(state: &AppState, ctx: CallCtx<'_>, vente_id: &str) -> ApiResult<Option<String>> {
+/// A sale's reservation as stock knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReservationState {
+    Reserved,
+    Released,
+    /// Stock never heard of the sale.
+    Absent,
+}
+
+/// Asks stock where a sale's reservation stands (recovery's question).
+pub async fn reservation_state(state: &AppState, ctx: CallCtx<'_>, vente_id: &str) -> ApiResult<ReservationState> {
     let bearer = service_bearer(state)?;
     let ctx = CallCtx { bearer: &bearer, request_id: ctx.request_id };
     let url = format!("{}/api/stocks/reservations/{vente_id}", state.config.stock_url);
     match state.platform.client.get_json::<Value>("stock", &url, ctx).await? {
-        Ok(v) => Ok(v["statut"].as_str().map(str::to_owned)),
-        Err(up) if up.status == 404 => Ok(None),
+        Ok(v) if v["statut"] == "reservee" => Ok(ReservationState::Reserved),
+        Ok(v) if v["statut"] == "liberee" => Ok(ReservationState::Released),
+        Err(up) if up.status == StatusCode::NOT_FOUND => Ok(ReservationState::Absent),
+        Ok(v) => Err(ApiError::Internal(anyhow::anyhow!("état de réservation {vente_id} inconnu : {v}"))),
         Err(up) => {
             Err(ApiError::Internal(anyhow::anyhow!("état de réservation {vente_id} : {} {}", up.status, up.body)))
         }

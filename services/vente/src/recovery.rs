@@ -1,10 +1,21 @@
 //! The recovery loop: every replica periodically claims sales, cancellations
 //! and returns that stopped half-way (crash, timeout, peer down) and finishes
-//! or compensates them, so nothing stays half-done.
+//! them, so nothing stays half-done. Sales move only through the guarded
+//! transitions of `crate::status`, exactly as the saga (`crate::saga`) moves
+//! them, so recovery and a late checkout can never both decide a sale.
 
 use caisse_common::{ApiResult, client::CallCtx};
 
-use crate::{AppState, aftersale, db, peers, saga};
+use crate::{
+    AppState, aftersale,
+    db::{self, Claimable, Note},
+    peers::{self, Line, ReservationState},
+    saga,
+    status::{SaleStatus, Transition},
+};
+
+/// Rows handled per kind and pass.
+const BATCH: i64 = 50;
 
 pub async fn run(state: AppState) {
     loop {
@@ -19,97 +30,84 @@ fn grace_us(state: &AppState) -> i64 {
     i64::try_from(state.config.recovery_grace.as_micros()).unwrap_or(i64::MAX)
 }
 
-/// Claims a row for this replica for one grace period; `false` if another has it.
-async fn claim(state: &AppState, table: &str, id: &str, statut: &str) -> ApiResult<bool> {
-    let sql = format!(
-        "UPDATE {table} SET tentative_le = CURRENT_TIMESTAMP(3) WHERE id = ? AND statut = ? \
-         AND (tentative_le IS NULL OR tentative_le < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND)"
-    );
-    let res = sqlx::query(&sql).bind(id).bind(statut).bind(grace_us(state)).execute(&state.platform.pool).await?;
-    Ok(res.rows_affected() == 1)
-}
-
-/// Pending sales past the grace period, and compensations to retry.
-async fn stale_sales(state: &AppState) -> ApiResult<Vec<(String, String)>> {
-    Ok(sqlx::query_as(
-        "SELECT id, statut FROM ventes WHERE statut IN ('en_cours', 'compensation') \
-         AND cree_le < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND LIMIT 50",
-    )
-    .bind(grace_us(state))
-    .fetch_all(&state.platform.pool)
-    .await?)
-}
-
-async fn stale(state: &AppState, sql: &str) -> ApiResult<Vec<String>> {
-    Ok(sqlx::query_scalar(sql).bind(grace_us(state)).fetch_all(&state.platform.pool).await?)
-}
-
 /// One pass over everything left behind.
 pub async fn pass(state: &AppState) -> ApiResult<()> {
+    let pool = &state.platform.pool;
+    let grace = grace_us(state);
     let bearer = peers::service_bearer(state)?;
-    fn ctx<'a>(bearer: &'a str, rid: &'a str) -> CallCtx<'a> {
-        CallCtx { bearer, request_id: rid }
-    }
-    for (id, statut) in stale_sales(state).await? {
-        if claim(state, "ventes", &id, &statut).await? {
-            let rid = format!("recuperation-{id}");
-            if let Err(e) = recover_sale(state, ctx(&bearer, &rid), &id).await {
-                tracing::warn!(vente = %id, error = %e, "récupération reportée");
-            }
+    for (id, statut) in db::stale_sales(pool, grace, BATCH).await? {
+        if !db::claim(pool, Claimable::Ventes, &id, statut.as_str(), grace).await? {
+            continue;
+        }
+        let rid = format!("recuperation-{id}");
+        let ctx = CallCtx { bearer: &bearer, request_id: &rid };
+        let done = match statut {
+            SaleStatus::EnCours | SaleStatus::Compensation => recover_sale(state, ctx, &id).await,
+            SaleStatus::Annulation => aftersale::finish_cancellation(state, ctx, &id).await,
+            _ => Ok(()),
+        };
+        if let Err(e) = done {
+            tracing::warn!(vente = %id, statut = %statut, error = %e, "récupération reportée");
         }
     }
-    for id in stale(state, "SELECT id FROM ventes WHERE statut = 'annulation' AND (tentative_le IS NULL OR tentative_le < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND) LIMIT 50").await? {
-        if claim(state, "ventes", &id, "annulation").await? {
-            let rid = format!("recuperation-{id}");
-            if let Err(e) = aftersale::finish_cancellation(state, ctx(&bearer, &rid), &id).await {
-                tracing::warn!(vente = %id, error = %e, "annulation reportée");
-            }
+    for retour_id in db::retours::stale(pool, grace, BATCH).await? {
+        if !db::claim(pool, Claimable::Retours, &retour_id.to_string(), "en_cours", grace).await? {
+            continue;
+        }
+        let rid = format!("recuperation-retour-{retour_id}");
+        let ctx = CallCtx { bearer: &bearer, request_id: &rid };
+        if let Err(e) = aftersale::finish_return(state, ctx, retour_id).await {
+            tracing::warn!(retour = retour_id, error = %e, "retour reporté");
         }
     }
-    for id in stale(state, "SELECT CAST(id AS CHAR) FROM retours WHERE statut = 'en_cours' AND cree_le < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND LIMIT 50").await? {
-        if claim(state, "retours", &id, "en_cours").await? {
-            let rid = format!("recuperation-retour-{id}");
-            if let Err(e) = aftersale::finish_return(state, ctx(&bearer, &rid), id.parse().unwrap_or_default()).await {
-                tracing::warn!(retour = %id, error = %e, "retour reporté");
-            }
-        }
-    }
-    for id in stale(state, "SELECT id FROM ventes WHERE statut IN ('terminee', 'annulation', 'annulee') AND NOT panier_ferme AND terminee_le < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND LIMIT 50").await? {
-        if let Some(sale) = db::get(&state.platform.pool, &id).await? {
+    for id in db::carts_to_close(pool, grace, BATCH).await? {
+        if let Some(sale) = db::get(pool, &id).await? {
             let rid = format!("recuperation-{id}");
-            saga::close_cart(state, ctx(&bearer, &rid), sale.panier_id, &id, None).await;
+            close_cart(state, CallCtx { bearer: &bearer, request_id: &rid }, &sale).await?;
         }
     }
     Ok(())
 }
 
-/// Completes a pending sale whose stock is reserved. Otherwise first takes
-/// the decision away from the saga (`en_cours` → `compensation`, so an
-/// in-flight checkout can no longer complete it), then releases any
-/// reservation and forgets the sale (its key can be retried).
-async fn recover_sale(state: &AppState, ctx: CallCtx<'_>, id: &str) -> ApiResult<()> {
+/// Closes a sold sale's cart with the version it priced and the lines it
+/// sold, so that items scanned since move to a new open cart.
+async fn close_cart(state: &AppState, ctx: CallCtx<'_>, sale: &db::Sale) -> ApiResult<()> {
+    let lines: Vec<Line> = db::lines(&state.platform.pool, &sale.id)
+        .await?
+        .iter()
+        .map(|l| Line { produit_id: l.produit_id, quantite: i64::from(l.quantite) })
+        .collect();
+    let sold = sale.panier_version.map(|v| (v, lines.as_slice()));
+    saga::close_cart(state, ctx, sale.panier_id, &sale.id, sold).await;
+    Ok(())
+}
+
+/// Finishes an undecided sale. `en_cours`: completed if stock holds its
+/// reservation, otherwise taken over (`→ compensation`). `compensation`
+/// (taken over now or earlier, by the saga or by recovery): released, then
+/// settled as `rejetee` (a refusal was stored) or `abandonnee`.
+pub async fn recover_sale(state: &AppState, ctx: CallCtx<'_>, id: &str) -> ApiResult<()> {
     let pool = &state.platform.pool;
     let Some(sale) = db::get(pool, id).await? else { return Ok(()) };
     let started = std::time::Instant::now();
-    if sale.statut == "en_cours" {
-        if peers::reservation_status(state, ctx, id).await?.as_deref() == Some("reservee") && sale.total.is_some() {
-            saga::complete(state, id).await?;
-            saga::close_cart(state, ctx, sale.panier_id, id, None).await;
-            state.metrics.outcome("recovered_completed", started);
-            tracing::info!(vente = id, "vente interrompue terminée par la récupération");
+    if sale.statut == SaleStatus::EnCours {
+        if peers::reservation_state(state, ctx, id).await? == ReservationState::Reserved {
+            if saga::complete(state, &sale).await? {
+                close_cart(state, ctx, &sale).await?;
+                state.metrics.outcome("recovered_completed", started);
+                tracing::info!(vente = id, "vente interrompue terminée par la récupération");
+            }
             return Ok(());
         }
-        let res = sqlx::query("UPDATE ventes SET statut = 'compensation' WHERE id = ? AND statut = 'en_cours'")
-            .bind(id)
-            .execute(pool)
-            .await?;
-        if res.rows_affected() == 0 {
-            // The saga completed or settled it meanwhile.
+        // No reservation (yet): a tombstone from the release below stops a late one.
+        if !db::advance(pool, id, Transition::Compensate, Note::default()).await? {
             return Ok(());
         }
+    } else if sale.statut != SaleStatus::Compensation {
+        return Ok(());
     }
     peers::release(state, ctx, id, sale.magasin_id).await?;
-    db::forget(pool, id).await?;
+    db::settle(pool, id).await?;
     state.metrics.outcome("recovered_compensated", started);
     tracing::info!(vente = id, "vente interrompue compensée par la récupération");
     Ok(())

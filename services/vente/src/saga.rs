@@ -1,23 +1,40 @@
-//! The checkout saga (DESIGN §4). The sale is persisted before each step, so
-//! whatever fails — a peer, the network, this process — the row says what
-//! is left to do, and the recovery loop or a retry finishes it:
+//! The checkout saga (DESIGN §4), top to bottom. The sale's states and the
+//! only moves between them are in `crate::status`; every move below is a
+//! guarded `db::advance`, so whoever moves a sale first decides its fate
+//! and everyone else reads that decision (`decided`).
 //!
-//! 1. replay the answer if the client's idempotency key is known (a second
-//!    request with the key waits for the first to finish);
-//! 2. read the cart, snapshot names and prices, compute totals and payment,
-//!    and record the sale as `en_cours` with that snapshot in one
-//!    transaction (a refusal before this records nothing; a crash before
-//!    it leaves nothing to undo);
-//! 3. reserve every line at stock in one all-or-nothing call keyed by the
-//!    sale id — an unknown outcome is compensated by a release;
-//! 4. mark the sale `terminee` and write `SaleCompleted` to the outbox in
-//!    one transaction;
-//! 5. close the cart (retried by recovery if panier is down).
+//! 1. A key already seen replays its answer; while its sale is undecided
+//!    (`en_cours`, `compensation`) a retry waits for the decision.
+//! 2. The cart is read and priced; refusals here record nothing.
+//! 3. The sale is recorded `en_cours` with that snapshot.
+//! 4. Stock reserves every line in one call keyed by the sale id, within
+//!    the checkout deadline. Its answer, as a `ReserveOutcome`:
+//!    - reserved → `en_cours → terminee` with `SaleCompleted` in the outbox,
+//!      one transaction; then the cart is closed (carry-over of lines
+//!      scanned meanwhile). 201.
+//!    - short / refused → `en_cours → compensation` storing the refusal,
+//!      release (a tombstone stops a late duplicate of the reservation),
+//!      `→ rejetee`. The refusal is the answer, now and for every retry.
+//!    - never reached → `en_cours → compensation → abandonnee`. 503, nothing sold.
+//!    - unknown (timeout, lost answer, 5xx) → `en_cours → compensation`,
+//!      release, `→ abandonnee`. 503, nothing sold; if the release itself
+//!      failed, the sale stays in `compensation` and recovery finishes the
+//!      release — nothing is sold either way, and a retry with the same key
+//!      waits for it, then starts a fresh attempt.
+//!    - already released → someone else (recovery) owns the sale: `decided`.
+//! 5. A checkout that loses a race (its guarded move finds the sale moved)
+//!    answers what the winner decided: 201 if recovery completed it, the
+//!    stored refusal, or 503 "nothing sold".
+//!
+//! The recovery loop (`crate::recovery::recover_sale`) takes over sales left
+//! `en_cours` past the grace period (a crash, a hung request): it completes
+//! them if stock holds their reservation, otherwise compensates them the
+//! same way.
 
 use std::time::{Duration, Instant};
 
 use axum::{
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use caisse_common::{
@@ -31,10 +48,12 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::{
-    AppState, db,
+    AppState,
+    db::{self, Note},
     domain::{self, Mode},
     fault,
-    peers::{self, Line},
+    peers::{self, Line, ReserveOutcome},
+    status::{SaleStatus, Transition},
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -52,26 +71,26 @@ pub struct Paiement {
     pub montant_recu: Option<String>,
 }
 
-/// What becomes of a recorded sale whose saga stopped early.
-enum Fate {
-    /// A definite answer (short stock...): stored and replayed for its key.
-    Reject(ApiError, &'static str),
-    /// A transient failure before stock was touched: forget the sale so the
-    /// same key can be retried.
-    Forget(ApiError),
-    /// Unknown state (a reservation may exist): recovery will finish it.
-    Leave(ApiError),
+/// The final answer to a checkout.
+pub enum Answer {
+    /// The sale (this id) is sold: answer its receipt.
+    Sold(String),
+    /// A refusal decided earlier for this key, replayed as it was.
+    Stored(Response),
 }
 
-/// Runs the saga for one checkout request; returns the sale id on success,
-/// or the stored answer of an earlier request with the same key.
+/// How many times a checkout retries recording its sale when the key or
+/// the cart is held by an attempt that is being abandoned.
+const RECORD_ATTEMPTS: usize = 3;
+
+/// Runs the saga for one checkout request.
 pub async fn checkout(
     state: &AppState,
     auth: &Auth,
     rid: &RequestId,
     key: &str,
     input: NouvelleVente,
-) -> ApiResult<Result<String, Response>> {
+) -> ApiResult<Answer> {
     let started = Instant::now();
     auth.require_role(&[Role::Caissier, Role::Gerant, Role::Admin])?;
     let magasin_id = auth
@@ -93,73 +112,62 @@ pub async fn checkout(
         (Mode::Carte, None) => None,
     };
     let fp = fingerprint(&(input.panier_id, input.paiement.mode, &input.paiement.montant_recu));
-    if let Some(answer) = replay(state, auth, key, &fp).await? {
-        state.metrics.outcome("replay", started);
-        return Ok(answer);
-    }
     let ctx = CallCtx { bearer: &auth.bearer, request_id: &rid.0 };
-    let mut clock = Instant::now();
-    // 2. The cart, its prices, the totals. A refusal here records nothing.
-    let (lines, totaux, version) = match snapshot(state, ctx, magasin_id, input.panier_id, input.paiement.mode, recu)
-        .await
-    {
-        Ok(s) => s,
-        Err(e) => {
-            state.metrics.outcome(if e.status().is_server_error() { "compensated" } else { "rejected_input" }, started);
-            return Err(e);
+    for _ in 0..RECORD_ATTEMPTS {
+        // 1. A known key answers what was decided for it.
+        if let Some(answer) = replay(state, auth, key, &fp).await? {
+            state.metrics.outcome("replay", started);
+            return Ok(answer);
         }
-    };
-    state.metrics.step("panier", &mut clock);
-    // 1. Pending, with its snapshot, before stock is touched.
-    let id = uuid::Uuid::new_v4().to_string();
-    let new = db::NewSale {
-        id: &id,
-        key,
-        fingerprint: &fp,
-        magasin_id,
-        caissier_id: auth.sub,
-        caissier_login: &auth.login,
-        panier_id: input.panier_id,
-        mode: input.paiement.mode,
-        montant_recu: recu,
-    };
-    if let Err(e) = db::insert_pending(&state.platform.pool, &new, &lines, &totaux).await {
-        if e.as_database_error().is_some_and(|d| d.is_unique_violation()) {
-            if let Some(answer) = replay(state, auth, key, &fp).await? {
-                state.metrics.outcome("replay", started);
-                return Ok(answer);
+        let mut clock = Instant::now();
+        // 2. The cart and its prices. A refusal here records nothing.
+        let (lines, totaux, version) =
+            match snapshot(state, ctx, magasin_id, input.panier_id, input.paiement.mode, recu).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let outcome = if e.status().is_server_error() { "unavailable" } else { "rejected_input" };
+                    state.metrics.outcome(outcome, started);
+                    return Err(e);
+                }
+            };
+        state.metrics.step("panier", &mut clock);
+        // 3. Pending, with its snapshot, before stock is touched.
+        let id = uuid::Uuid::new_v4().to_string();
+        let new = db::NewSale {
+            id: &id,
+            key,
+            fingerprint: &fp,
+            magasin_id,
+            caissier_id: auth.sub,
+            caissier_login: &auth.login,
+            panier_id: input.panier_id,
+            panier_version: version,
+            mode: input.paiement.mode,
+            montant_recu: recu,
+        };
+        match db::insert_pending(&state.platform.pool, &new, &lines, &totaux).await {
+            Ok(numero) => {
+                state.metrics.step("enregistrement", &mut clock);
+                let answer = run(state, ctx, &new, numero, &lines, &mut clock).await;
+                let outcome = match &answer {
+                    Ok(Answer::Sold(_)) => "completed",
+                    Ok(Answer::Stored(_)) => "replay",
+                    Err(e) if e.status().is_client_error() => "rejected",
+                    Err(_) => "compensated",
+                };
+                state.metrics.outcome(outcome, started);
+                return answer;
             }
-            return Err(ApiError::conflict(format!(
-                "Le panier {} est déjà encaissé ou en cours d'encaissement.",
-                input.panier_id
-            )));
-        }
-        return Err(e.into());
-    }
-    state.metrics.step("enregistrement", &mut clock);
-    match reserve_and_complete(state, ctx, &new, &lines, version, &mut clock).await {
-        Ok(()) => {
-            state.metrics.outcome("completed", started);
-            Ok(Ok(id))
-        }
-        Err(Fate::Reject(e, outcome)) => {
-            db::reject(&state.platform.pool, &id, e.status().as_u16(), &e.body()).await?;
-            state.metrics.outcome(outcome, started);
-            Err(e)
-        }
-        Err(Fate::Forget(e)) => {
-            db::forget(&state.platform.pool, &id).await?;
-            state.metrics.outcome("compensated", started);
-            Err(e)
-        }
-        Err(Fate::Leave(e)) => {
-            state.metrics.outcome("left_for_recovery", started);
-            Err(e)
+            // The key or the cart is held by another attempt: replay it
+            // (waiting for its decision), or try again if it was abandoned.
+            Err(e) if e.as_database_error().is_some_and(|d| d.is_unique_violation()) => continue,
+            Err(e) => return Err(e.into()),
         }
     }
+    Err(ApiError::conflict(format!("Le panier {} est déjà encaissé ou en cours d'encaissement.", input.panier_id)))
 }
 
-/// Reads the cart and prices it: the lines to sell and the totals.
+/// Reads the cart and prices it: the lines to sell, the totals, the version priced.
 async fn snapshot(
     state: &AppState,
     ctx: CallCtx<'_>,
@@ -211,99 +219,151 @@ async fn snapshot(
     Ok((lines, totaux, cart.version))
 }
 
-async fn reserve_and_complete(
+/// Steps 4 and 5 for a recorded sale.
+async fn run(
     state: &AppState,
     ctx: CallCtx<'_>,
     sale: &db::NewSale<'_>,
+    numero: i64,
     lines: &[db::SaleLine],
-    cart_version: i32,
     clock: &mut Instant,
-) -> Result<(), Fate> {
+) -> ApiResult<Answer> {
     let id = sale.id;
-    // 3. Reserve, all or nothing.
     let wanted: Vec<Line> =
         lines.iter().map(|l| Line { produit_id: l.produit_id, quantite: i64::from(l.quantite) }).collect();
-    match peers::reserve(state, ctx, id, sale.magasin_id, &wanted).await {
-        Ok(Ok(())) => {}
-        Ok(Err(up)) if up.status == StatusCode::CONFLICT => {
-            let detail = up.body["detail"].as_str().unwrap_or("Stock insuffisant.").to_owned();
-            let extra = json!({"manquants": up.body["manquants"].clone()});
-            return Err(Fate::Reject(ApiError::Conflict { detail, extra: Some(extra) }, "rejected_stock"));
-        }
-        Ok(Err(up)) if matches!(up.status, StatusCode::FORBIDDEN | StatusCode::UNPROCESSABLE_ENTITY) => {
-            let detail = up.body["detail"].as_str().unwrap_or("réservation refusée").to_owned();
-            let e = if up.status == StatusCode::FORBIDDEN {
-                ApiError::Forbidden(detail)
-            } else {
-                ApiError::BadRequest(detail)
+    let reserve = peers::reserve(state, ctx, id, sale.magasin_id, &wanted);
+    let outcome = match tokio::time::timeout(state.config.checkout_deadline, reserve).await {
+        Ok(o) => o,
+        Err(_) => ReserveOutcome::Unknown(ApiError::Unavailable("Le stock n'a pas répondu à temps.".into())),
+    };
+    state.metrics.step("reservation", clock);
+    match outcome {
+        ReserveOutcome::Reserved => {
+            fault::crash_point("crash_after_reservation");
+            let done = Completed {
+                id,
+                numero,
+                magasin_id: sale.magasin_id,
+                caissier_id: sale.caissier_id,
+                mode: sale.mode,
+                totaux: domain::totaux(lines.iter().map(|l| l.total_ligne).sum()),
             };
-            return Err(Fate::Reject(e, "rejected_input"));
+            if !complete_with(state, &done, lines).await? {
+                return decided(state, id).await;
+            }
+            state.metrics.step("validation", clock);
+            close_cart(state, ctx, sale.panier_id, id, Some((sale.panier_version, &wanted))).await;
+            state.metrics.step("fermeture", clock);
+            Ok(Answer::Sold(id.to_owned()))
         }
-        Ok(Err(up)) => {
-            // Any other refusal (an expired token, a proxy's 429...) is not a
-            // verdict on the sale: undo whatever may exist and let the client retry.
-            tracing::warn!(
-                vente = id,
-                status = up.status.as_u16(),
-                "réservation refusée de façon inattendue : compensation"
-            );
-            let e = ApiError::Unavailable(format!("Le stock a répondu {} ; réessayez.", up.status));
-            return match peers::release(state, ctx, id, sale.magasin_id).await {
-                Ok(()) => Err(Fate::Forget(e)),
-                Err(_) => Err(Fate::Leave(e)),
-            };
+        ReserveOutcome::Short { detail, manquants } => {
+            let e = ApiError::Conflict { detail, extra: Some(json!({ "manquants": manquants })) };
+            refuse(state, ctx, sale, e).await
         }
-        // Never reached stock: nothing can be reserved.
-        Err(e @ ApiError::Unreachable(_)) => return Err(Fate::Forget(e)),
-        Err(e) => {
-            // The reservation may or may not exist: release it (idempotent,
-            // and a tombstone stops a late one), then forget the sale.
-            tracing::warn!(vente = id, "issue de la réservation inconnue : compensation");
-            return match peers::release(state, ctx, id, sale.magasin_id).await {
-                Ok(()) => Err(Fate::Forget(e)),
-                Err(_) => Err(Fate::Leave(e)),
-            };
+        ReserveOutcome::Refused(e) => refuse(state, ctx, sale, e).await,
+        ReserveOutcome::AlreadyReleased => decided(state, id).await,
+        ReserveOutcome::NotReached(e) => {
+            // Stock never saw it: nothing to release.
+            if !db::advance(&state.platform.pool, id, Transition::Compensate, Note::default()).await? {
+                return decided(state, id).await;
+            }
+            db::settle(&state.platform.pool, id).await?;
+            Err(nothing_sold(&e))
+        }
+        ReserveOutcome::Unknown(e) => {
+            tracing::warn!(vente = id, error = %e, "issue de la réservation inconnue : compensation");
+            if !db::advance(&state.platform.pool, id, Transition::Compensate, Note::default()).await? {
+                return decided(state, id).await;
+            }
+            if release(state, ctx, id, sale.magasin_id).await {
+                db::settle(&state.platform.pool, id).await?;
+            }
+            Err(nothing_sold(&e))
         }
     }
-    state.metrics.step("reservation", clock);
-    fault::crash_point("crash_after_reservation");
+}
 
-    // 4. Completed + SaleCompleted, atomically.
-    let done = Completed {
-        id,
-        magasin_id: sale.magasin_id,
-        caissier_id: sale.caissier_id,
-        mode: sale.mode,
-        totaux: domain::totaux(lines.iter().map(|l| l.total_ligne).sum()),
-    };
-    complete_with(state, &done, lines).await.map_err(Fate::Leave)?;
-    state.metrics.step("validation", clock);
-    // 5. Close the cart; recovery retries if panier is unreachable now.
-    close_cart(state, ctx, sale.panier_id, id, Some((cart_version, &wanted))).await;
-    state.metrics.step("fermeture", clock);
-    Ok(())
+/// A definite refusal: stored with the move to `compensation`, so that it
+/// is the answer for this key from now on; then the release, then `rejetee`.
+async fn refuse(state: &AppState, ctx: CallCtx<'_>, sale: &db::NewSale<'_>, e: ApiError) -> ApiResult<Answer> {
+    let body = e.body().to_string();
+    let note = Note { answer: Some((e.status().as_u16(), &body)), by: None };
+    if !db::advance(&state.platform.pool, sale.id, Transition::Compensate, note).await? {
+        return decided(state, sale.id).await;
+    }
+    if release(state, ctx, sale.id, sale.magasin_id).await {
+        db::settle(&state.platform.pool, sale.id).await?;
+    }
+    Err(e)
+}
+
+/// Releases a sale this party moved to `compensation`, within a bounded
+/// time; `false` leaves it to the recovery loop.
+async fn release(state: &AppState, ctx: CallCtx<'_>, id: &str, magasin_id: i64) -> bool {
+    let limit = state.config.checkout_deadline.min(Duration::from_secs(3));
+    match tokio::time::timeout(limit, peers::release(state, ctx, id, magasin_id)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::warn!(vente = id, error = %e, "libération reportée à la récupération");
+            false
+        }
+        Err(_) => {
+            tracing::warn!(vente = id, "libération trop lente : reportée à la récupération");
+            false
+        }
+    }
+}
+
+/// 503 for an attempt that sold nothing and never will.
+fn nothing_sold(cause: &ApiError) -> ApiError {
+    ApiError::Unavailable(format!(
+        "Rien n'a été vendu : {} Réessayez (la même clé d'idempotence est sûre).",
+        cause.body()["detail"].as_str().unwrap_or("le stock n'a pas répondu.")
+    ))
+}
+
+/// The answer for a sale another party decided (or is deciding).
+async fn decided(state: &AppState, id: &str) -> ApiResult<Answer> {
+    let sale = db::get(&state.platform.pool, id).await?.ok_or_else(|| ApiError::NotFound(format!("vente {id}")))?;
+    if sale.statut.is_sold() {
+        return Ok(Answer::Sold(sale.id));
+    }
+    if let Some(stored) = stored_answer(&sale) {
+        return Ok(Answer::Stored(stored));
+    }
+    Err(nothing_sold(&ApiError::Unavailable("la vente a été compensée.".into())))
+}
+
+/// The refusal stored for a sale, if any (`rejetee`, or on its way there).
+fn stored_answer(sale: &db::Sale) -> Option<Response> {
+    let status = StatusCode::from_u16(u16::try_from(sale.reponse_statut?).ok()?).ok()?;
+    let body: Value = sale.reponse.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or(Value::Null);
+    let mut res = (status, axum::Json(body)).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    Some(res)
 }
 
 /// What the completion event says about a sale.
 pub struct Completed<'a> {
     pub id: &'a str,
+    pub numero: i64,
     pub magasin_id: i64,
     pub caissier_id: i64,
     pub mode: Mode,
     pub totaux: domain::Totaux,
 }
 
-/// Marks a reserved sale completed (loading it first: recovery's path).
-pub async fn complete(state: &AppState, id: &str) -> ApiResult<()> {
-    let pool = &state.platform.pool;
-    let sale = db::get(pool, id).await?.ok_or_else(|| ApiError::NotFound(format!("vente {id}")))?;
+/// Completes a pending sale loaded from the database (recovery's path);
+/// `false` if it was no longer pending.
+pub async fn complete(state: &AppState, sale: &db::Sale) -> ApiResult<bool> {
     let (Some(sous_total), Some(tps), Some(tvq), Some(total)) = (sale.sous_total, sale.tps, sale.tvq, sale.total)
     else {
-        return Err(ApiError::conflict(format!("La vente {id} n'a pas de totaux.")));
+        return Err(ApiError::Internal(anyhow::anyhow!("la vente {} n'a pas de totaux", sale.id)));
     };
-    let lines = db::lines(pool, id).await?;
+    let lines = db::lines(&state.platform.pool, &sale.id).await?;
     let done = Completed {
-        id,
+        id: &sale.id,
+        numero: sale.numero,
         magasin_id: sale.magasin_id,
         caissier_id: sale.caissier_id,
         mode: sale.mode_paiement,
@@ -312,32 +372,28 @@ pub async fn complete(state: &AppState, id: &str) -> ApiResult<()> {
     complete_with(state, &done, &lines).await
 }
 
-/// `en_cours` → `terminee` and its `SaleCompleted` event, in one
-/// transaction; a sale another path already completed is left as is.
-pub async fn complete_with(state: &AppState, sale: &Completed<'_>, lines: &[db::SaleLine]) -> ApiResult<()> {
+/// `en_cours → terminee` and its `SaleCompleted` event in one transaction;
+/// `false` (nothing written) if the sale was no longer `en_cours`.
+async fn complete_with(state: &AppState, sale: &Completed<'_>, lines: &[db::SaleLine]) -> ApiResult<bool> {
     let mut tx = state.platform.pool.begin().await?;
-    let res = sqlx::query(
-        "UPDATE ventes SET statut = 'terminee', terminee_le = CURRENT_TIMESTAMP(3) WHERE id = ? AND statut = 'en_cours'",
-    )
-    .bind(sale.id)
-    .execute(&mut *tx)
-    .await?;
-    if res.rows_affected() == 0 {
+    if !db::advance(&mut *tx, sale.id, Transition::Complete, Note::default()).await? {
         tx.rollback().await?;
-        let current = db::get(&state.platform.pool, sale.id).await?.map(|s| s.statut).unwrap_or_default();
-        return match current.as_str() {
-            "terminee" | "annulation" | "annulee" => Ok(()),
-            other => Err(ApiError::conflict(format!("La vente {} est {other}.", sale.id))),
-        };
+        return Ok(false);
     }
     let t = &sale.totaux;
+    let a_payer = match sale.mode {
+        Mode::Especes => domain::arrondi_especes(t.total),
+        Mode::Carte => t.total,
+    };
     let payload = json!({
         "vente_id": sale.id,
+        "numero": sale.numero,
         "magasin_id": sale.magasin_id,
         "caissier_id": sale.caissier_id,
-        "lignes": lines.iter().map(|l| json!({"produit_id": l.produit_id, "quantite": l.quantite, "prix_unitaire": l.prix_unitaire})).collect::<Vec<_>>(),
+        "lignes": lines.iter().map(|l| json!({"produit_id": l.produit_id, "quantite": l.quantite, "prix_unitaire": l.prix_unitaire, "total_ligne": l.total_ligne})).collect::<Vec<_>>(),
         "sous_total": t.sous_total, "tps": t.tps, "tvq": t.tvq, "total": t.total,
         "mode_paiement": sale.mode.as_str(),
+        "a_payer": a_payer,
     });
     db::outbox(&mut tx, "SaleCompleted", sale.id, &payload).await?;
     tx.commit().await?;
@@ -347,9 +403,12 @@ pub async fn complete_with(state: &AppState, sale: &Completed<'_>, lines: &[db::
         state.metrics.amount.with_label_values(&[&magasin]).inc_by(total);
     }
     state.outbox_wake.notify_one();
-    Ok(())
+    Ok(true)
 }
 
+/// Closes the cart of a sold sale; with the version priced and the lines
+/// sold, panier moves anything scanned since to a new open cart. Recovery
+/// retries it while panier is unreachable.
 pub async fn close_cart(state: &AppState, ctx: CallCtx<'_>, panier_id: i64, id: &str, sold: Option<(i32, &[Line])>) {
     match peers::close_cart(state, ctx, panier_id, id, sold).await {
         Ok(()) => {
@@ -363,9 +422,9 @@ pub async fn close_cart(state: &AppState, ctx: CallCtx<'_>, panier_id: i64, id: 
     }
 }
 
-/// The answer already given for `key`, waiting while it is being decided.
-async fn replay(state: &AppState, auth: &Auth, key: &str, fp: &str) -> ApiResult<Option<Result<String, Response>>> {
-    let deadline = Instant::now() + Duration::from_secs(15);
+/// The answer already decided for `key`, waiting (bounded) while undecided.
+async fn replay(state: &AppState, auth: &Auth, key: &str, fp: &str) -> ApiResult<Option<Answer>> {
+    let deadline = Instant::now() + state.config.checkout_deadline + Duration::from_secs(2);
     loop {
         let Some(sale) = db::by_key(&state.platform.pool, key).await? else {
             return Ok(None);
@@ -377,24 +436,19 @@ async fn replay(state: &AppState, auth: &Auth, key: &str, fp: &str) -> ApiResult
                 "cette clé a déjà servi pour un autre encaissement : générez-en une nouvelle",
             ));
         }
-        match sale.statut.as_str() {
-            "en_cours" if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(25)).await,
-            "en_cours" => {
-                return Err(ApiError::Unavailable(
-                    "Cette vente est encore en cours de traitement ; réessayez avec la même clé dans un instant."
-                        .into(),
-                ));
-            }
-            "rejetee" => {
-                let status = sale.reponse_statut.and_then(|s| StatusCode::from_u16(u16::try_from(s).ok()?).ok());
-                let body: Value =
-                    sale.reponse.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or(Value::Null);
-                let mut res = (status.unwrap_or(StatusCode::CONFLICT), axum::Json(body)).into_response();
-                res.headers_mut()
-                    .insert("content-type", axum::http::HeaderValue::from_static("application/problem+json"));
-                return Ok(Some(Err(res)));
-            }
-            _ => return Ok(Some(Ok(sale.id))),
+        if sale.statut.is_sold() {
+            return Ok(Some(Answer::Sold(sale.id)));
         }
+        if let Some(stored) = stored_answer(&sale) {
+            return Ok(Some(Answer::Stored(stored)));
+        }
+        debug_assert!(sale.statut.is_pending() || sale.statut == SaleStatus::Abandonnee);
+        if Instant::now() >= deadline {
+            return Err(ApiError::Unavailable(
+                "Cet encaissement est encore en cours de règlement ; réessayez avec la même clé dans un instant."
+                    .into(),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }

@@ -352,9 +352,12 @@ async fn stock_down_is_a_503_with_no_sale_and_nothing_reserved() {
     let res = s.checkout(0, 10, &k, json!({"panier_id": cart, "paiement": {"mode": "carte"}})).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
-    let rows: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM ventes").fetch_one(&s.vente_db.admin_pool().await).await.unwrap();
-    assert_eq!(rows, 0, "aucune vente enregistrée");
+    // The attempt is kept for the record, abandoned: not a sale, its key free again.
+    let rows: Vec<(String, Option<String>)> = sqlx::query_as("SELECT statut, cle_verrou FROM ventes")
+        .fetch_all(&s.vente_db.admin_pool().await)
+        .await
+        .unwrap();
+    assert_eq!(rows, vec![("abandonnee".to_owned(), None)], "aucune vente");
     assert_eq!(s.quantity(7).await, q);
     let cart_after: Value =
         s.call("GET", format!("{}/api/paniers/{cart}", s.panier), &cashier(10), None).await.json().await.unwrap();

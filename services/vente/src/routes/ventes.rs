@@ -21,13 +21,15 @@ use crate::{
     aftersale::{self, NouveauRetour, Retour},
     db::{self, SaleLine},
     domain::{self, Reglement, Totaux},
-    saga::{self, NouvelleVente},
+    saga::{self, Answer, NouvelleVente},
+    status::SaleStatus,
 };
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/ventes", post(create_vente).get(list_ventes))
         .route("/api/ventes/{id}", get(get_vente))
+        .route("/api/ventes/{id}/etat", get(get_etat))
         .route("/api/ventes/{id}/annulation", post(cancel_vente))
         .route("/api/ventes/{id}/retours", post(create_retour))
 }
@@ -42,7 +44,7 @@ pub struct Recu {
     pub caissier_id: i64,
     pub caissier_login: String,
     /// `terminee`, `annulation` (in progress) or `annulee`.
-    pub statut: String,
+    pub statut: SaleStatus,
     pub cree_le: DateTime<Utc>,
     pub terminee_le: Option<DateTime<Utc>>,
     pub annulee_le: Option<DateTime<Utc>>,
@@ -54,8 +56,10 @@ pub struct Recu {
     pub retours: Vec<Retour>,
 }
 
+/// The receipt of a sold sale; anything else has none.
 async fn receipt(state: &AppState, sale: db::Sale) -> ApiResult<Recu> {
-    let (Some(sous_total), Some(tps), Some(tvq), Some(total)) = (sale.sous_total, sale.tps, sale.tvq, sale.total)
+    let (true, Some(sous_total), Some(tps), Some(tvq), Some(total)) =
+        (sale.statut.is_sold(), sale.sous_total, sale.tps, sale.tvq, sale.total)
     else {
         return Err(ApiError::NotFound(format!("La vente {} n'est pas terminée.", sale.id)));
     };
@@ -85,18 +89,27 @@ async fn visible_sale(state: &AppState, auth: &Auth, id: &str) -> ApiResult<db::
     }
     db::get(&state.platform.pool, id)
         .await?
-        .filter(|s| {
-            aftersale::can_see(auth, s) && !matches!(s.statut.as_str(), "en_cours" | "compensation" | "rejetee")
-        })
+        .filter(|s| aftersale::can_see(auth, s) && s.statut.is_sold())
         .ok_or_else(|| ApiError::NotFound(format!("La vente {id} n'existe pas.")))
 }
 
 /// Checks out a cart: reserves stock, records the sale, closes the cart.
-/// `Idempotency-Key` is required: the same key never makes a second sale.
+///
+/// `Idempotency-Key` is required: one key per checkout attempt, reused for
+/// every retry of it. What each answer lets the client assume:
+/// - **201**: sold, now and for every retry with this key (which answers 201
+///   with the same receipt).
+/// - **409 / 422 / 403**: nothing sold, and never will be for this key (a
+///   retry replays the same answer). 409 with `manquants`: the short lines.
+/// - **503**: nothing sold. Retrying with the same key is safe: it waits
+///   while the attempt is being undone, then tries again from the cart.
 #[utoipa::path(post, path = "/api/ventes", request_body = NouvelleVente,
-    params(("Idempotency-Key" = String, Header, description = "Une clé par encaissement, réutilisée pour réessayer")),
-    responses((status = 201, body = Recu), (status = 409, description = "stock insuffisant (manquants) ou panier déjà encaissé"),
-              (status = 422, description = "panier vide, montant insuffisant..."), (status = 503, description = "service dépendant indisponible ; rien n'a été vendu")))]
+    params(("Idempotency-Key" = String, Header, description = "Une clé par encaissement, réutilisée pour chaque nouvel essai")),
+    responses(
+        (status = 201, body = Recu, description = "vendu : cette clé rendra toujours ce reçu"),
+        (status = 409, description = "rien n'est vendu : stock insuffisant (`manquants`) ou panier déjà encaissé ; définitif pour cette clé"),
+        (status = 422, description = "rien n'est vendu : panier vide, montant insuffisant, clé déjà servie pour une autre demande ; définitif"),
+        (status = 503, description = "rien n'est vendu ; réessayez avec la même clé (sûr)")))]
 pub async fn create_vente(
     State(state): State<AppState>,
     auth: Auth,
@@ -105,14 +118,39 @@ pub async fn create_vente(
     Json(input): Json<NouvelleVente>,
 ) -> ApiResult<Response> {
     match saga::checkout(&state, &auth, &rid, &key, input).await? {
-        Ok(id) => {
+        Answer::Sold(id) => {
             let sale = db::get(&state.platform.pool, &id).await?.ok_or_else(|| ApiError::NotFound(id.clone()))?;
             let recu = receipt(&state, sale).await?;
             Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/ventes/{id}"))], axum::Json(recu))
                 .into_response())
         }
-        Err(stored) => Ok(stored),
+        Answer::Stored(stored) => Ok(stored),
     }
+}
+
+/// Where a sale stands in the saga (`crate::status`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EtatVente {
+    pub id: String,
+    pub statut: SaleStatus,
+}
+
+/// A sale's state, for stock (which releases a reservation only for a sale
+/// that is not sold) and for admins. Service token or admin.
+#[utoipa::path(get, path = "/api/ventes/{id}/etat", responses((status = 200, body = EtatVente), (status = 404)))]
+pub async fn get_etat(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<EtatVente>> {
+    auth.require_role(&[caisse_common::Role::Service, caisse_common::Role::Admin])?;
+    if uuid::Uuid::parse_str(&id).is_err() {
+        return Err(ApiError::BadRequest(format!("« {id} » n'est pas un identifiant de vente (UUID).")));
+    }
+    let sale = db::get(&state.platform.pool, &id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("La vente {id} n'existe pas.")))?;
+    Ok(axum::Json(EtatVente { id: sale.id, statut: sale.statut }))
 }
 
 /// A receipt (staff of the sale's store, admins).
@@ -146,7 +184,7 @@ pub struct ResumeVente {
     pub numero: i64,
     pub magasin_id: i64,
     pub caissier_login: String,
-    pub statut: String,
+    pub statut: SaleStatus,
     #[schema(value_type = Option<String>)]
     pub total: Option<rust_decimal::Decimal>,
     pub cree_le: DateTime<Utc>,

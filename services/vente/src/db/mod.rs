@@ -1,4 +1,8 @@
-//! SQL of the vente schema.
+//! SQL of the vente schema: sales and their lines, the guarded state
+//! moves of `crate::status`, the recovery loop's claims, the outbox.
+//! Returns live in `retours.rs`.
+
+pub mod retours;
 
 use caisse_common::ApiResult;
 use chrono::{DateTime, Utc};
@@ -7,7 +11,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::{MySql, MySqlPool, Transaction};
 use utoipa::ToSchema;
 
-use crate::domain::{Mode, Totaux};
+use crate::{
+    domain::{Mode, Totaux},
+    status::{SaleStatus, Transition},
+};
 
 /// A sale row.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -20,7 +27,8 @@ pub struct Sale {
     pub caissier_id: i64,
     pub caissier_login: String,
     pub panier_id: i64,
-    pub statut: String,
+    pub panier_version: Option<i32>,
+    pub statut: SaleStatus,
     pub sous_total: Option<Decimal>,
     pub tps: Option<Decimal>,
     pub tvq: Option<Decimal>,
@@ -37,7 +45,7 @@ pub struct Sale {
 }
 
 const SALE_COLS: &str = "id, numero, cle_idempotence, empreinte, magasin_id, caissier_id, caissier_login, panier_id, \
-    statut, sous_total, tps, tvq, total, mode_paiement, montant_recu, reponse_statut, reponse, panier_ferme, cree_le, \
+    panier_version, statut, sous_total, tps, tvq, total, mode_paiement, montant_recu, reponse_statut, reponse, panier_ferme, cree_le, \
     terminee_le, annulee_le, annulee_par";
 
 /// A snapshotted line of a sale.
@@ -62,26 +70,28 @@ pub struct NewSale<'a> {
     pub caissier_id: i64,
     pub caissier_login: &'a str,
     pub panier_id: i64,
+    pub panier_version: i32,
     pub mode: Mode,
     pub montant_recu: Option<Decimal>,
 }
 
 /// Records the sale as pending with its snapshot (lines, totals) in one
-/// transaction, before stock is touched. A unique-key error means the key or
-/// the cart is already taken.
+/// transaction, before stock is touched; returns its receipt number. A
+/// unique-key error means the key or the cart is already taken.
 pub async fn insert_pending(
     pool: &MySqlPool,
     s: &NewSale<'_>,
     lines: &[SaleLine],
     t: &Totaux,
-) -> Result<(), sqlx::Error> {
+) -> Result<i64, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO ventes (id, cle_idempotence, empreinte, magasin_id, caissier_id, caissier_login, panier_id, \
-         panier_verrou, statut, mode_paiement, montant_recu, sous_total, tps, tvq, total) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'en_cours', ?, ?, ?, ?, ?, ?)",
+    let res = sqlx::query(
+        "INSERT INTO ventes (id, cle_idempotence, cle_verrou, empreinte, magasin_id, caissier_id, caissier_login, \
+         panier_id, panier_verrou, panier_version, statut, mode_paiement, montant_recu, sous_total, tps, tvq, total) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en_cours', ?, ?, ?, ?, ?, ?)",
     )
     .bind(s.id)
+    .bind(s.key)
     .bind(s.key)
     .bind(s.fingerprint)
     .bind(s.magasin_id)
@@ -89,6 +99,7 @@ pub async fn insert_pending(
     .bind(s.caissier_login)
     .bind(s.panier_id)
     .bind(s.panier_id)
+    .bind(s.panier_version)
     .bind(s.mode)
     .bind(s.montant_recu)
     .bind(t.sous_total)
@@ -113,15 +124,17 @@ pub async fn insert_pending(
             .bind(l.total_ligne);
     }
     insert.execute(&mut *tx).await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(i64::try_from(res.last_insert_id()).unwrap_or_default())
 }
 
 pub async fn get(pool: &MySqlPool, id: &str) -> ApiResult<Option<Sale>> {
     Ok(sqlx::query_as(&format!("SELECT {SALE_COLS} FROM ventes WHERE id = ?")).bind(id).fetch_optional(pool).await?)
 }
 
+/// The sale a key currently answers for (an abandoned attempt frees its key).
 pub async fn by_key(pool: &MySqlPool, key: &str) -> ApiResult<Option<Sale>> {
-    Ok(sqlx::query_as(&format!("SELECT {SALE_COLS} FROM ventes WHERE cle_idempotence = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {SALE_COLS} FROM ventes WHERE cle_verrou = ?"))
         .bind(key)
         .fetch_optional(pool)
         .await?)
@@ -142,30 +155,6 @@ pub async fn lines(pool: &MySqlPool, id: &str) -> ApiResult<Vec<SaleLine>> {
     .bind(id)
     .fetch_all(pool)
     .await?)
-}
-
-/// Records a rejection and its answer (replayed for the same key), freeing the cart.
-pub async fn reject(pool: &MySqlPool, id: &str, status: u16, body: &serde_json::Value) -> ApiResult<()> {
-    sqlx::query(
-        "UPDATE ventes SET statut = 'rejetee', panier_verrou = NULL, reponse_statut = ?, reponse = ? \
-         WHERE id = ? AND statut = 'en_cours'",
-    )
-    .bind(i32::from(status))
-    .bind(body.to_string())
-    .bind(id)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Forgets a sale that never touched stock (a transient failure): the
-/// client's key becomes usable again.
-pub async fn forget(pool: &MySqlPool, id: &str) -> ApiResult<()> {
-    sqlx::query("DELETE FROM ventes WHERE id = ? AND statut IN ('en_cours', 'compensation')")
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
 }
 
 pub async fn mark_cart_closed(pool: &MySqlPool, id: &str) -> ApiResult<()> {
@@ -219,6 +208,111 @@ pub async fn list(
     .bind(to)
     .bind(before)
     .bind(before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// What a state move records besides the state.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Note<'a> {
+    /// `Compensate`: the answer to replay once the release is confirmed
+    /// (the sale then ends `rejetee`); `None` ends it `abandonnee`.
+    pub answer: Option<(u16, &'a str)>,
+    /// `RequestCancel`: who cancels.
+    pub by: Option<&'a str>,
+}
+
+/// Moves a sale along `t` if, and only if, it is in `t`'s source state:
+/// `true` if this call made the move, `false` if the sale was elsewhere
+/// (another party decided first; read it to learn what).
+pub async fn advance<'e, E>(exec: E, id: &str, t: Transition, note: Note<'_>) -> ApiResult<bool>
+where
+    E: sqlx::Executor<'e, Database = MySql>,
+{
+    let (from, to) = t.edge();
+    let set = match t {
+        Transition::Complete => "terminee_le = CURRENT_TIMESTAMP(3)",
+        Transition::Compensate => "reponse_statut = ?, reponse = ?",
+        Transition::Reject => "panier_verrou = NULL",
+        Transition::Abandon => "panier_verrou = NULL, cle_verrou = NULL",
+        Transition::RequestCancel => "annulee_par = ?, tentative_le = CURRENT_TIMESTAMP(3)",
+        Transition::FinishCancel => "annulee_le = CURRENT_TIMESTAMP(3)",
+    };
+    let sql = format!("UPDATE ventes SET statut = ?, {set} WHERE id = ? AND statut = ?");
+    let mut q = sqlx::query(&sql).bind(to);
+    match t {
+        Transition::Compensate => {
+            q = q.bind(note.answer.map(|(s, _)| i32::from(s))).bind(note.answer.map(|(_, b)| b));
+        }
+        Transition::RequestCancel => q = q.bind(note.by),
+        _ => {}
+    }
+    let res = q.bind(id).bind(from).execute(exec).await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// `Reject` when the compensation stored an answer, `Abandon` otherwise.
+pub async fn settle(pool: &MySqlPool, id: &str) -> ApiResult<()> {
+    let stored: Option<Option<i32>> =
+        sqlx::query_scalar("SELECT reponse_statut FROM ventes WHERE id = ?").bind(id).fetch_optional(pool).await?;
+    let t = if matches!(stored, Some(Some(_))) { Transition::Reject } else { Transition::Abandon };
+    advance(pool, id, t, Note::default()).await?;
+    Ok(())
+}
+
+/// Claims a row of `table` in `statut` for this replica for one grace
+/// period; `false` if another replica (or the saga) touched it meanwhile.
+pub async fn claim(pool: &MySqlPool, table: Claimable, id: &str, statut: &str, grace_us: i64) -> ApiResult<bool> {
+    let sql = format!(
+        "UPDATE {} SET tentative_le = CURRENT_TIMESTAMP(3) WHERE id = ? AND statut = ? \
+         AND (tentative_le IS NULL OR tentative_le < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND)",
+        table.name()
+    );
+    let res = sqlx::query(&sql).bind(id).bind(statut).bind(grace_us).execute(pool).await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// The tables whose rows the recovery loop claims.
+#[derive(Debug, Clone, Copy)]
+pub enum Claimable {
+    Ventes,
+    Retours,
+}
+
+impl Claimable {
+    fn name(self) -> &'static str {
+        match self {
+            Claimable::Ventes => "ventes",
+            Claimable::Retours => "retours",
+        }
+    }
+}
+
+/// Sales past the grace period that are undecided (`en_cours`,
+/// `compensation`) or being cancelled, least recently tried first so that
+/// a row that keeps failing cannot starve the others.
+pub async fn stale_sales(pool: &MySqlPool, grace_us: i64, limit: i64) -> ApiResult<Vec<(String, SaleStatus)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, statut FROM ventes WHERE statut IN ('en_cours', 'compensation', 'annulation') \
+         AND cree_le < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND \
+         AND (tentative_le IS NULL OR tentative_le < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND) \
+         ORDER BY COALESCE(tentative_le, cree_le) LIMIT ?",
+    )
+    .bind(grace_us)
+    .bind(grace_us)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Sold sales whose cart is still open (panier was down when they completed).
+pub async fn carts_to_close(pool: &MySqlPool, grace_us: i64, limit: i64) -> ApiResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM ventes WHERE statut IN ('terminee', 'annulation', 'annulee') AND NOT panier_ferme \
+         AND terminee_le < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND ORDER BY terminee_le LIMIT ?",
+    )
+    .bind(grace_us)
     .bind(limit)
     .fetch_all(pool)
     .await?)
