@@ -20,10 +20,34 @@ struct Suite {
     vente_db: TestDb,
     stream: String,
     vente_config: vente::Config,
+    /// Between vente and stock / panier, in `suite_proxied` suites.
+    stock_proxy: Option<FaultProxy>,
+    panier_proxy: Option<FaultProxy>,
     _dbs: Vec<TestDb>,
 }
 
 async fn suite_with(replicas: usize, stock_override: Option<&str>, panier_override: Option<&str>) -> Suite {
+    build_suite(replicas, stock_override, panier_override, false).await
+}
+
+/// A suite whose vente reaches stock and panier through fault proxies.
+async fn suite_proxied() -> Suite {
+    build_suite(1, None, None, true).await
+}
+
+async fn build_suite(
+    replicas: usize,
+    stock_override: Option<&str>,
+    panier_override: Option<&str>,
+    proxied: bool,
+) -> Suite {
+    // vente's addresses first: stock asks vente about a sale before releasing it.
+    let mut listeners = vec![];
+    for _ in 0..replicas {
+        listeners.push(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+    }
+    let vente_urls: Vec<String> =
+        listeners.iter().map(|l| format!("http://{}", l.local_addr().unwrap())).collect();
     let produit_db = TestDb::new("produit").await;
     let produit = spawn(
         produit::build(&produit::Config { common: produit_db.config("produit"), cache_ttl_secs: 60 }).await.unwrap(),
@@ -31,16 +55,13 @@ async fn suite_with(replicas: usize, stock_override: Option<&str>, panier_overri
     .await;
     produit::seed::seed(&produit_db.admin_pool().await).await.unwrap();
     let stock_db = TestDb::new("stock").await;
-    // Stock asks vente before releasing a reservation: the first vente
-    // replica's address is known before it starts.
-    let first_vente = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let first_vente_url = format!("http://{}", first_vente.local_addr().unwrap());
     let stock_cfg = stock::Config {
         common: stock_db.config("stock"),
         cache_ttl_secs: 60,
         caisse_url: "http://127.0.0.1:9".into(),
         produit_url: produit.clone(),
-        vente_url: first_vente_url.clone(),
+        // Stock asks vente before releasing a reservation.
+        vente_url: vente_urls[0].clone(),
     };
     let stock = spawn(stock::build(&stock_cfg).await.unwrap()).await;
     stock::seed::seed(&stock_db.admin_pool().await).await.unwrap();
@@ -50,21 +71,21 @@ async fn suite_with(replicas: usize, stock_override: Option<&str>, panier_overri
     let vente_db = TestDb::new("vente").await;
     let common = vente_db.config("vente");
     let stream = format!("{}evenements:ventes", common.redis_prefix);
-    let config = vente::Config::for_test(
-        common,
-        panier_override.unwrap_or(&panier).to_owned(),
-        stock_override.unwrap_or(&stock).to_owned(),
-    );
+    let (stock_proxy, panier_proxy) = if proxied {
+        (Some(FaultProxy::start(&stock).await), Some(FaultProxy::start(&panier).await))
+    } else {
+        (None, None)
+    };
+    let stock_url = stock_proxy.as_ref().map(FaultProxy::url).unwrap_or_else(|| stock_override.unwrap_or(&stock).to_owned());
+    let panier_url =
+        panier_proxy.as_ref().map(FaultProxy::url).unwrap_or_else(|| panier_override.unwrap_or(&panier).to_owned());
+    let config = vente::Config::for_test(common, panier_url, stock_url);
     let vente_config = config.clone();
-    let mut ventes = vec![];
-    if replicas > 0 {
+    for listener in listeners {
         let app = vente::build(&config).await.unwrap();
-        tokio::spawn(caisse_common::server::serve(first_vente, app));
-        ventes.push(first_vente_url);
+        tokio::spawn(async move { caisse_common::server::serve(listener, app).await });
     }
-    for _ in 1..replicas {
-        ventes.push(spawn(vente::build(&config).await.unwrap()).await);
-    }
+    let ventes = vente_urls;
     Suite {
         produit,
         stock,
@@ -75,6 +96,8 @@ async fn suite_with(replicas: usize, stock_override: Option<&str>, panier_overri
         vente_db,
         stream,
         vente_config,
+        stock_proxy,
+        panier_proxy,
         _dbs: vec![produit_db, panier_db],
     }
 }
@@ -591,3 +614,6 @@ async fn redis_down_never_fails_a_sale_and_the_outbox_catches_up() {
     assert_eq!(events.iter().filter(|e| e["vente_id"] == id.as_str()).count(), 1);
     s.assert_consistent().await;
 }
+
+mod faults;
+mod findings;
