@@ -91,7 +91,9 @@ async fn a_retry_during_compensation_never_answers_201_for_the_undone_sale() {
     let cart = s.cart(10, &[(7, 1)]).await;
     let stock = s.stock_proxy();
     // The reservation commits, its answers are lost (every retry too): outcome unknown.
-    stock.add(Rule::post(RESERVE).path_exact(RESERVE).request_id_prefix("essai-").times(3).then(Action::DropAfterForward));
+    stock.add(
+        Rule::post(RESERVE).path_exact(RESERVE).request_id_prefix("essai-").times(3).then(Action::DropAfterForward),
+    );
     // The checkout's own release fails: the sale waits in compensation for recovery.
     stock.add(Rule::post(RESERVE).path_contains("/liberation").request_id_prefix("essai-").then(Action::Status(503)));
     let k = key();
@@ -102,8 +104,8 @@ async fn a_retry_during_compensation_never_answers_201_for_the_undone_sale() {
     let rows = s.settled(&k).await;
     // The receipt answered is a sale that stays sold, the only one for the key.
     assert_eq!(Suite::sold(&rows), vec![answer["id"].as_str().unwrap().to_owned()], "{rows:?}");
-    let res = s.call("GET", format!("{}/api/ventes/{}", s.ventes[0], answer["id"].as_str().unwrap()), &cashier(10), None);
-    assert_eq!(res.await.status(), StatusCode::OK);
+    let url = format!("{}/api/ventes/{}", s.ventes[0], answer["id"].as_str().unwrap());
+    assert_eq!(s.call("GET", url, &cashier(10), None).await.status(), StatusCode::OK);
     assert_eq!(s.quantity(7).await, q - 1);
     s.assert_consistent().await;
 }
@@ -116,9 +118,12 @@ async fn a_checkout_takes_the_sale_over_before_releasing_it() {
     let q = s.quantity(7).await;
     let cart = s.cart(10, &[(7, 1)]).await;
     let stock = s.stock_proxy();
-    stock.add(Rule::post(RESERVE).path_exact(RESERVE).request_id_prefix("essai-").times(3).then(Action::DropAfterForward));
+    stock.add(
+        Rule::post(RESERVE).path_exact(RESERVE).request_id_prefix("essai-").times(3).then(Action::DropAfterForward),
+    );
     // The checkout's release is held until recovery has had its say.
-    let held = stock.add(Rule::post(RESERVE).path_contains("/liberation").request_id_prefix("essai-").then(Action::Hold));
+    let held =
+        stock.add(Rule::post(RESERVE).path_contains("/liberation").request_id_prefix("essai-").then(Action::Hold));
     let recovery = stock.add(Rule::any().request_id_prefix("recuperation-"));
     let k = key();
     let (http_s, body) = (s.ventes[0].clone(), carte(cart));
@@ -192,7 +197,9 @@ async fn a_503_means_nothing_is_sold_even_when_the_release_fails() {
     let q = s.quantity(7).await;
     let cart = s.cart(10, &[(7, 1)]).await;
     let stock = s.stock_proxy();
-    stock.add(Rule::post(RESERVE).path_exact(RESERVE).request_id_prefix("essai-").times(3).then(Action::DropAfterForward));
+    stock.add(
+        Rule::post(RESERVE).path_exact(RESERVE).request_id_prefix("essai-").times(3).then(Action::DropAfterForward),
+    );
     stock.add(Rule::post(RESERVE).path_contains("/liberation").request_id_prefix("essai-").then(Action::Status(503)));
     let recovery = stock.add(Rule::any().request_id_prefix("recuperation-"));
     let k = key();
@@ -203,7 +210,8 @@ async fn a_503_means_nothing_is_sold_even_when_the_release_fails() {
     let rows = s.settled(&k).await;
     assert!(Suite::sold(&rows).is_empty(), "le 503 disait « rien vendu » : {rows:?}");
     assert_eq!(s.quantity(7).await, q);
-    let cart_now: Value = s.call("GET", format!("{}/api/paniers/{cart}", s.panier), &cashier(10), None).await.json().await.unwrap();
+    let cart_now: Value =
+        s.call("GET", format!("{}/api/paniers/{cart}", s.panier), &cashier(10), None).await.json().await.unwrap();
     assert_eq!(cart_now["statut"], "ouvert", "le panier reste à encaisser");
     s.assert_consistent().await;
 }
@@ -214,8 +222,12 @@ async fn recovery_closes_a_cart_with_carry_over() {
     let s = suite_proxied().await;
     let cart = s.cart(10, &[(7, 1)]).await;
     // panier refuses the checkout's close: the sale completes, the cart stays open.
-    s.panier_proxy().add(Rule::post("/api/paniers/").path_contains("/fermeture").request_id_prefix("essai-").then(Action::Status(503)));
-    let recovery = s.panier_proxy().add(Rule::post("/api/paniers/").path_contains("/fermeture").request_id_prefix("recuperation-"));
+    s.panier_proxy().add(
+        Rule::post("/api/paniers/").path_contains("/fermeture").request_id_prefix("essai-").then(Action::Status(503)),
+    );
+    let recovery = s
+        .panier_proxy()
+        .add(Rule::post("/api/paniers/").path_contains("/fermeture").request_id_prefix("recuperation-"));
     let (status, recu) = s.checkout_as("essai-1", &key(), &carte(cart)).await;
     assert_eq!(status, StatusCode::CREATED, "{recu}");
     // Meanwhile the cashier scans the next customer's item into the same cart.
@@ -224,10 +236,12 @@ async fn recovery_closes_a_cart_with_carry_over() {
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     recovery.wait_forwarded(1).await;
-    let closed: Value = s.call("GET", format!("{}/api/paniers/{cart}", s.panier), &cashier(10), None).await.json().await.unwrap();
+    let closed: Value =
+        s.call("GET", format!("{}/api/paniers/{cart}", s.panier), &cashier(10), None).await.json().await.unwrap();
     assert_eq!(closed["statut"], "ferme");
     assert_eq!(closed["vente_id"], recu["id"]);
-    let open: Value = s.call("GET", format!("{}/api/paniers", s.panier), &cashier(10), None).await.json().await.unwrap();
+    let open: Value =
+        s.call("GET", format!("{}/api/paniers", s.panier), &cashier(10), None).await.json().await.unwrap();
     let carried = open.to_string();
     assert!(carried.contains("\"produit_id\":8"), "l'article scanné entre-temps est reporté : {open}");
 }
@@ -240,9 +254,11 @@ async fn a_concurrent_retry_of_an_abandoned_attempt_sells() {
     let q = s.quantity(7).await;
     let cart = s.cart(10, &[(7, 1)]).await;
     // The retry reads the cart before the first attempt is recorded, and is held there.
-    let cart_read = s.panier_proxy().add(Rule::get("/api/paniers/").request_id_prefix("relance-").times(1).then(Action::Hold));
+    let cart_read =
+        s.panier_proxy().add(Rule::get("/api/paniers/").request_id_prefix("relance-").times(1).then(Action::Hold));
     // The first attempt's reservation never gets an answer in time: it is abandoned.
-    let reservation = s.stock_proxy().add(Rule::post(RESERVE).path_exact(RESERVE).request_id_prefix("essai-").then(Action::Hold));
+    let reservation =
+        s.stock_proxy().add(Rule::post(RESERVE).path_exact(RESERVE).request_id_prefix("essai-").then(Action::Hold));
     let k = key();
     let spawn_checkout = |rid: &'static str| {
         let (url, k, body, http) = (s.ventes[0].clone(), k.clone(), carte(cart), s.http.clone());

@@ -20,7 +20,15 @@ impl Suite {
             .await;
         assert_eq!(res.status(), StatusCode::CREATED);
         let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-        self.set_quantity(id, stock).await;
+        let res = self
+            .call(
+                "POST",
+                format!("{}/api/stocks/ajustements", self.stock),
+                &admin,
+                Some(json!({"magasin_id": 1, "produit_id": id, "delta": stock, "motif": "mise en place du test"})),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
         id
     }
 
@@ -52,7 +60,10 @@ async fn single_returns_never_refund_more_than_was_paid() {
     // 3 × 4.99 $ paid 17.20 $ in cash (total 17.21 $ rounded to 0.05 $).
     let savon = s.product("Savon 4,99", "4.99", 10).await;
     let recu = s.sell(&[(savon, 3)], json!({"mode": "especes", "montant_recu": "20.00"})).await;
-    assert_eq!((d(&recu["total"]), d(&recu["paiement"]["a_payer"])), ("17.21".parse().unwrap(), "17.20".parse().unwrap()));
+    assert_eq!(
+        (d(&recu["total"]), d(&recu["paiement"]["a_payer"])),
+        ("17.21".parse().unwrap(), "17.20".parse().unwrap())
+    );
     let id = recu["id"].as_str().unwrap();
     let mut refunded = Decimal::ZERO;
     for _ in 0..3 {

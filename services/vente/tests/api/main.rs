@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use caisse_common::Role;
-use caisse_testing::{TestDb, bearer, bearer_for, spawn};
+use caisse_testing::{FaultProxy, TestDb, bearer, bearer_for, spawn};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
@@ -46,8 +46,7 @@ async fn build_suite(
     for _ in 0..replicas {
         listeners.push(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
     }
-    let vente_urls: Vec<String> =
-        listeners.iter().map(|l| format!("http://{}", l.local_addr().unwrap())).collect();
+    let vente_urls: Vec<String> = listeners.iter().map(|l| format!("http://{}", l.local_addr().unwrap())).collect();
     let produit_db = TestDb::new("produit").await;
     let produit = spawn(
         produit::build(&produit::Config { common: produit_db.config("produit"), cache_ttl_secs: 60 }).await.unwrap(),
@@ -76,7 +75,8 @@ async fn build_suite(
     } else {
         (None, None)
     };
-    let stock_url = stock_proxy.as_ref().map(FaultProxy::url).unwrap_or_else(|| stock_override.unwrap_or(&stock).to_owned());
+    let stock_url =
+        stock_proxy.as_ref().map(FaultProxy::url).unwrap_or_else(|| stock_override.unwrap_or(&stock).to_owned());
     let panier_url =
         panier_proxy.as_ref().map(FaultProxy::url).unwrap_or_else(|| panier_override.unwrap_or(&panier).to_owned());
     let config = vente::Config::for_test(common, panier_url, stock_url);
