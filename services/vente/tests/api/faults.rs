@@ -90,22 +90,34 @@ async fn a_retry_during_compensation_never_answers_201_for_the_undone_sale() {
     let q = s.quantity(7).await;
     let cart = s.cart(10, &[(7, 1)]).await;
     let stock = s.stock_proxy();
-    // The reservation commits, its answers are lost (every retry too): outcome unknown.
-    stock.add(
-        Rule::post(RESERVE).path_exact(RESERVE).request_id_prefix("essai-").times(3).then(Action::DropAfterForward),
-    );
-    // The checkout's own release fails: the sale waits in compensation for recovery.
+    // Stock fails the reservation (5xx: outcome unknown) and the checkout's release.
+    stock.add(Rule::post(RESERVE).path_exact(RESERVE).request_id_prefix("essai-").times(3).then(Action::Status(503)));
     stock.add(Rule::post(RESERVE).path_contains("/liberation").request_id_prefix("essai-").then(Action::Status(503)));
+    // Recovery's release is held: the sale sits in compensation meanwhile.
+    let held = stock.add(
+        Rule::post(RESERVE).path_contains("/liberation").request_id_prefix("recuperation-").times(1).then(Action::Hold),
+    );
     let k = key();
     let (first, _) = s.checkout_as("essai-1", &k, &carte(cart)).await;
     assert_eq!(first, StatusCode::SERVICE_UNAVAILABLE);
+    held.wait_held(1).await;
+    // A retry now, while the sale is being undone, must not be told it is sold.
+    let (during, answer) = s.checkout_as("relance-pendant", &k, &carte(cart)).await;
+    held.release();
+    let mut receipts = vec![];
+    if during == StatusCode::CREATED {
+        receipts.push(answer["id"].as_str().unwrap().to_owned());
+    }
     let (status, answer) = s.retry_until_final(&k, &carte(cart)).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
+    receipts.push(answer["id"].as_str().unwrap().to_owned());
     let rows = s.settled(&k).await;
-    // The receipt answered is a sale that stays sold, the only one for the key.
-    assert_eq!(Suite::sold(&rows), vec![answer["id"].as_str().unwrap().to_owned()], "{rows:?}");
-    let url = format!("{}/api/ventes/{}", s.ventes[0], answer["id"].as_str().unwrap());
-    assert_eq!(s.call("GET", url, &cashier(10), None).await.status(), StatusCode::OK);
+    // Every receipt answered is a sale that stays sold, the only one for the key.
+    for id in &receipts {
+        assert_eq!(&Suite::sold(&rows), &vec![id.clone()], "reçu {id} : {rows:?}");
+        let url = format!("{}/api/ventes/{id}", s.ventes[0]);
+        assert_eq!(s.call("GET", url, &cashier(10), None).await.status(), StatusCode::OK);
+    }
     assert_eq!(s.quantity(7).await, q - 1);
     s.assert_consistent().await;
 }
@@ -205,10 +217,10 @@ async fn a_503_means_nothing_is_sold_even_when_the_release_fails() {
     let k = key();
     let (status, answer) = s.checkout_as("essai-1", &k, &carte(cart)).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(answer["detail"].as_str().unwrap_or_default().contains("Rien n'a été vendu"), "{answer}");
     recovery.wait_forwarded(1).await;
     let rows = s.settled(&k).await;
     assert!(Suite::sold(&rows).is_empty(), "le 503 disait « rien vendu » : {rows:?}");
+    assert!(answer["detail"].as_str().unwrap_or_default().contains("Rien n'a été vendu"), "{answer}");
     assert_eq!(s.quantity(7).await, q);
     let cart_now: Value =
         s.call("GET", format!("{}/api/paniers/{cart}", s.panier), &cashier(10), None).await.json().await.unwrap();
