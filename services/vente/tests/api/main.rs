@@ -59,8 +59,9 @@ async fn build_suite(
         cache_ttl_secs: 60,
         caisse_url: "http://127.0.0.1:9".into(),
         produit_url: produit.clone(),
-        // Stock asks vente before releasing a reservation.
-        vente_url: vente_urls[0].clone(),
+        // Stock asks vente before releasing a reservation (a suite without
+        // replicas releases nothing).
+        vente_url: vente_urls.first().cloned().unwrap_or_else(|| "http://127.0.0.1:9".into()),
     };
     let stock = spawn(stock::build(&stock_cfg).await.unwrap()).await;
     stock::seed::seed(&stock_db.admin_pool().await).await.unwrap();
