@@ -70,8 +70,8 @@ impl Config {
             panier_url,
             stock_url,
             recovery_interval: Duration::from_millis(300),
-            recovery_grace: Duration::from_millis(4_000),
-            checkout_deadline: Duration::from_millis(3_000),
+            recovery_grace: Duration::from_millis(7_000),
+            checkout_deadline: Duration::from_millis(5_000),
             store_offset: parse_offset("-05:00").expect("décalage valide"),
             stream: "evenements:ventes".into(),
         }

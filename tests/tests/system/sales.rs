@@ -125,14 +125,20 @@ async fn a_vente_process_killed_after_the_reservation_is_recovered() {
         .send()
         .await;
     assert!(res.is_err(), "le processus devait mourir en pleine saga : {res:?}");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    for _ in 0..100 {
+        if sys.stack.replica_exited("vente", 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(sys.stack.replica_exited("vente", 0), "la réplique fautive est tombée");
     // The stock was reserved, the sale is pending.
     assert_eq!(quantity(&sys, &gerant, 14).await, q - 2);
     sys.stack.restart_replica("vente", 0, &[]).await.unwrap();
     let pool = sys.schema_pool("vente").await;
     let mut statut = String::new();
-    for _ in 0..100 {
+    // Recovery takes a pending sale over after its grace period (6 s in tests).
+    for _ in 0..300 {
         statut = sqlx::query_scalar("SELECT statut FROM ventes WHERE panier_id = ?")
             .bind(cart)
             .fetch_one(&pool)
@@ -150,7 +156,7 @@ async fn a_vente_process_killed_after_the_reservation_is_recovered() {
     let ledger = sys.get_json(&format!("/api/stocks/mouvements?reference=vente:{id}"), &gerant).await;
     assert_eq!(ledger["mouvements"].as_array().unwrap().len(), 1);
     let mut closed = false;
-    for _ in 0..50 {
+    for _ in 0..200 {
         if sys.get_json(&format!("/api/paniers/{cart}"), &cashier).await["statut"] == "ferme" {
             closed = true;
             break;

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::{Role, Suite, bearer, cashier, key, suite};
+use super::{Role, Suite, bearer, cashier, key, suite, suite_with};
 
 fn d(v: &Value) -> Decimal {
     v.as_str().unwrap_or_else(|| panic!("montant attendu : {v}")).parse().unwrap()
@@ -105,4 +105,44 @@ async fn a_cancellation_after_returns_refunds_only_what_is_left() {
     assert_eq!(d(&event["rembourse"]) + d(&returned["rembourse"]), d(&recu["paiement"]["a_payer"]));
     assert_eq!(event["lignes"], json!([{"produit_id": a, "quantite": 2}]));
     s.assert_consistent().await;
+}
+
+/// Finding 12: recovery took 50 stale rows per pass with no order, so 50
+/// rows that keep failing could starve every other one.
+#[tokio::test]
+async fn recovery_takes_the_least_recently_tried_sales_first() {
+    // No vente replica: no recovery loop touching the rows under test.
+    let s = suite_with(0, None, None).await;
+    let pool = s.vente_db.admin_pool().await;
+    let insert = |n: usize, tried: bool| {
+        let pool = pool.clone();
+        async move {
+            for _ in 0..n {
+                let id = uuid::Uuid::new_v4().to_string();
+                sqlx::query(
+                    "INSERT INTO ventes (id, cle_idempotence, cle_verrou, empreinte, magasin_id, caissier_id, \
+                     caissier_login, panier_id, statut, mode_paiement, cree_le, tentative_le) \
+                     VALUES (?, ?, ?, '', 1, 10, 'c', 1, 'en_cours', 'carte', \
+                     CURRENT_TIMESTAMP(3) - INTERVAL 1 HOUR, IF(?, CURRENT_TIMESTAMP(3) - INTERVAL 10 MINUTE, NULL))",
+                )
+                .bind(&id)
+                .bind(&id)
+                .bind(&id)
+                .bind(tried)
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+        }
+    };
+    // 50 rows recovery keeps failing on (tried 10 minutes ago), then 5 never tried.
+    insert(50, true).await;
+    insert(5, false).await;
+    let grace_us = 1_000_000;
+    let batch = vente::db::stale_sales(&pool, grace_us, 50).await.unwrap();
+    let never_tried: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM ventes WHERE tentative_le IS NULL").fetch_all(&pool).await.unwrap();
+    for id in &never_tried {
+        assert!(batch.iter().any(|(b, _)| b == id), "la vente jamais tentée {id} doit passer avant les autres");
+    }
 }
