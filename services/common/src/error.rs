@@ -170,6 +170,9 @@ const ER_DUP_KEY: u16 = 1062;
 const ER_NO_REFERENCED_ROW: u16 = 1452;
 const ER_DATA_OUT_OF_RANGE: u16 = 1264;
 const ER_DATA_TOO_LONG: u16 = 1406;
+const ER_CON_COUNT: u16 = 1040;
+const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
+const ER_LOCK_DEADLOCK: u16 = 1213;
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
@@ -200,6 +203,12 @@ impl From<sqlx::Error> for ApiError {
                     ER_DATA_TOO_LONG => {
                         client_error(Self::field("valeur", "une valeur est plus longue que la taille permise"))
                     }
+                    // Too many connections, deadlock, lock wait timeout: nothing
+                    // was done, a retry may succeed.
+                    ER_CON_COUNT | ER_LOCK_DEADLOCK | ER_LOCK_WAIT_TIMEOUT => {
+                        tracing::warn!(code, error = %db.message(), "base de données saturée ou verrou en conflit");
+                        Self::Unavailable("Base de données momentanément occupée, réessayez.".into())
+                    }
                     _ if db.code().as_deref() == Some(ER_DUP_ENTRY) && db.is_unique_violation() => {
                         client_error(Self::conflict("Cette valeur existe déjà (contrainte d'unicité)."))
                     }
@@ -225,7 +234,7 @@ pub fn is_retryable_tx_error(err: &sqlx::Error) -> bool {
     if let sqlx::Error::Database(db) = err
         && let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
     {
-        return matches!(my.number(), 1213 | 1205);
+        return matches!(my.number(), ER_LOCK_DEADLOCK | ER_LOCK_WAIT_TIMEOUT);
     }
     false
 }

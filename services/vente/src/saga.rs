@@ -40,6 +40,7 @@ use axum::{
 use caisse_common::{
     ApiError, ApiResult, Auth, Role,
     client::{CallCtx, RequestId},
+    error::is_retryable_tx_error,
     extract::fingerprint,
 };
 use rust_decimal::Decimal;
@@ -125,6 +126,14 @@ pub async fn checkout(
             match snapshot(state, ctx, magasin_id, input.panier_id, input.paiement.mode, recu).await {
                 Ok(s) => s,
                 Err(e) => {
+                    // A concurrent request with this key may have sold the
+                    // cart meanwhile (closing it): its answer is ours.
+                    if e.status() == StatusCode::CONFLICT
+                        && let Some(answer) = replay(state, auth, key, &fp).await?
+                    {
+                        state.metrics.outcome("replay", started);
+                        return Ok(answer);
+                    }
                     let outcome = if e.status().is_server_error() { "unavailable" } else { "rejected_input" };
                     state.metrics.outcome(outcome, started);
                     return Err(e);
@@ -161,6 +170,8 @@ pub async fn checkout(
             // The key or the cart is held by another attempt: replay it
             // (waiting for its decision), or try again if it was abandoned.
             Err(e) if e.as_database_error().is_some_and(|d| d.is_unique_violation()) => continue,
+            // Concurrent inserts on the same unique keys can deadlock: retry.
+            Err(e) if is_retryable_tx_error(&e) => continue,
             Err(e) => return Err(e.into()),
         }
     }

@@ -114,6 +114,7 @@ async fn recovery_takes_the_least_recently_tried_sales_first() {
     // No vente replica: no recovery loop touching the rows under test.
     let s = suite_with(0, None, None).await;
     let pool = s.vente_db.admin_pool().await;
+    vente::MIGRATOR.run(&pool).await.unwrap();
     let insert = |n: usize, tried: bool| {
         let pool = pool.clone();
         async move {

@@ -53,11 +53,16 @@ async fn build_suite(
     )
     .await;
     produit::seed::seed(&produit_db.admin_pool().await).await.unwrap();
+    // stock asks caisse whether a store exists before creating a stock row.
+    let caisse_db = TestDb::new("caisse").await;
+    let caisse_cfg = caisse::Config { common: caisse_db.config("caisse"), token_ttl_secs: 3600 };
+    let caisse = spawn(caisse::build(&caisse_cfg).await.unwrap()).await;
+    caisse::seed::seed(&caisse_db.admin_pool().await).await.unwrap();
     let stock_db = TestDb::new("stock").await;
     let stock_cfg = stock::Config {
         common: stock_db.config("stock"),
         cache_ttl_secs: 60,
-        caisse_url: "http://127.0.0.1:9".into(),
+        caisse_url: caisse,
         produit_url: produit.clone(),
         // Stock asks vente before releasing a reservation (a suite without
         // replicas releases nothing).
@@ -99,7 +104,7 @@ async fn build_suite(
         vente_config,
         stock_proxy,
         panier_proxy,
-        _dbs: vec![produit_db, panier_db],
+        _dbs: vec![produit_db, panier_db, caisse_db],
     }
 }
 
