@@ -6,8 +6,7 @@
 //! Refunds follow `domain::remboursement`: whatever the sequence of returns
 //! and a final cancellation, they add up to what was paid, never more.
 
-use caisse_common::{ApiError, ApiResult, Auth, Role, client::CallCtx, extract::fingerprint};
-use chrono::Utc;
+use caisse_common::{ApiError, ApiResult, Auth, Role, calendar, client::CallCtx, extract::fingerprint};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -31,13 +30,13 @@ fn not_found(id: &str) -> ApiError {
 }
 
 /// Cashiers cancel their own sales the same day; later or others' need a gérant.
-fn may_cancel(state: &AppState, auth: &Auth, sale: &db::Sale) -> ApiResult<()> {
+fn may_cancel(auth: &Auth, sale: &db::Sale) -> ApiResult<()> {
     match auth.role {
         Role::Admin | Role::Gerant | Role::Service => Ok(()),
         Role::Caissier => {
-            let offset = state.config.store_offset;
-            let sold_on = sale.cree_le.with_timezone(&offset).date_naive();
-            let today = Utc::now().with_timezone(&offset).date_naive();
+            // Store days are America/Toronto calendar days, daylight saving included.
+            let sold_on = calendar::store_day(sale.cree_le);
+            let today = calendar::today();
             if sale.caissier_id != auth.sub {
                 Err(ApiError::Forbidden("Seul le caissier de la vente, ou un gérant, peut l'annuler.".into()))
             } else if sold_on != today {
@@ -59,7 +58,7 @@ pub async fn cancel(state: &AppState, auth: &Auth, ctx: CallCtx<'_>, id: &str) -
         SaleStatus::Annulee => return Ok(()),
         SaleStatus::Annulation => {}
         SaleStatus::Terminee => {
-            may_cancel(state, auth, &sale)?;
+            may_cancel(auth, &sale)?;
             let note = Note { by: Some(&auth.login), ..Note::default() };
             db::advance(&mut *tx, id, Transition::RequestCancel, note).await?;
         }

@@ -39,18 +39,12 @@ pub struct Config {
     /// How long a checkout waits for stock's reservation before treating the
     /// outcome as unknown and compensating (`CHECKOUT_DEADLINE_MS`).
     pub checkout_deadline: Duration,
-    /// The stores' UTC offset for "same day" cancellations (`STORE_UTC_OFFSET`, e.g. -05:00).
-    pub store_offset: chrono::FixedOffset,
     /// Redis stream the outbox publishes to (under `REDIS_PREFIX`).
     pub stream: String,
 }
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
-        let offset = env_string("STORE_UTC_OFFSET", "-05:00");
-        let store_offset = parse_offset(&offset).ok_or_else(|| {
-            anyhow::anyhow!("variable d'environnement STORE_UTC_OFFSET={offset:?} invalide (ex. -05:00)")
-        })?;
         Ok(Self {
             common: CommonConfig::from_env("vente", 8105)?,
             panier_url: service_url("PANIER_URL", "http://127.0.0.1:8104"),
@@ -58,7 +52,6 @@ impl Config {
             recovery_interval: Duration::from_millis(env_or("RECOVERY_INTERVAL_MS", 5_000)?),
             recovery_grace: Duration::from_millis(env_or("RECOVERY_GRACE_MS", 30_000)?),
             checkout_deadline: Duration::from_millis(env_or("CHECKOUT_DEADLINE_MS", 8_000)?),
-            store_offset,
             stream: env_string("EVENT_STREAM", "evenements:ventes"),
         })
     }
@@ -72,22 +65,9 @@ impl Config {
             recovery_interval: Duration::from_millis(300),
             recovery_grace: Duration::from_millis(7_000),
             checkout_deadline: Duration::from_millis(5_000),
-            store_offset: parse_offset("-05:00").expect("décalage valide"),
             stream: "evenements:ventes".into(),
         }
     }
-}
-
-/// Parses `+HH:MM` / `-HH:MM`.
-pub fn parse_offset(s: &str) -> Option<chrono::FixedOffset> {
-    let (sign, rest) = match s.as_bytes().first()? {
-        b'+' => (1, &s[1..]),
-        b'-' => (-1, &s[1..]),
-        _ => return None,
-    };
-    let (h, m) = rest.split_once(':')?;
-    let secs = sign * (h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60);
-    chrono::FixedOffset::east_opt(secs)
 }
 
 #[derive(Clone)]
