@@ -11,7 +11,7 @@ const CLE_MESSAGE = "caisse.message";
 const ACCUEIL = {
   caissier: "/caisse.html",
   gerant: "/caisse.html",
-  admin: "/produits.html",
+  admin: "/tableau.html",
   logistique: "/stock.html",
 };
 

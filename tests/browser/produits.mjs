@@ -9,7 +9,8 @@ const fr = (s) => new Intl.NumberFormat("fr-CA", { style: "currency", currency: 
 executer(async (browser) => {
   const admin = await jeton("admin");
   const page = await nouvellePage(browser);
-  await connexion(page, "admin", "/produits.html");
+  await connexion(page, "admin", "/tableau.html");
+  await page.goto(BASE + "/produits.html");
   await page.locator("#produits tbody tr").first().waitFor();
   assert(await page.locator("#produits tbody tr").count() === 20, "une page de 20 produits");
   await page.click("#btn-suivants");

@@ -81,3 +81,11 @@ async fn browser_head_office_edits_a_price_seen_at_the_register_and_a_concurrent
     assert!(p["nom"].as_str().unwrap().ends_with("(format familial)"));
     assert_eq!(p["version"], 4, "création, prix, renommage concurrent, prix après le conflit");
 }
+
+#[tokio::test]
+async fn browser_dashboard_shows_every_store_side_by_side_the_trend_chart_stock_alerts_and_csv() {
+    let sys = Sys::start().await;
+    let summary = run_script(&sys, "tableau.mjs").await;
+    // The CSV downloaded through the page has a header and one line per store at least.
+    assert!(summary["csv_lignes"].as_i64().unwrap() >= 6, "{summary}");
+}
