@@ -1,12 +1,13 @@
-//! Selling through the gateway: the full journey, and a vente process that
-//! dies in the middle of a checkout.
+//! Selling through the gateway: the full journey, a vente process that
+//! dies in the middle of a checkout, and a completed sale whose stock can
+//! only come back through vente.
 
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::harness::{Sys, key};
+use crate::harness::{Sys, is_problem, key};
 
 async fn open_cart(sys: &Sys, auth: &str, lines: &[(i64, i64)]) -> i64 {
     let res = sys.http.post(sys.url("/api/paniers")).header("authorization", auth).send().await.unwrap();
@@ -164,6 +165,63 @@ async fn a_vente_process_killed_after_the_reservation_is_recovered() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(closed, "le panier est fermé par la récupération");
+    let stock = sys.schema_pool("stock").await;
+    assert_eq!(stock::ledger::unexplained_quantities(&stock).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_completed_sale_cannot_be_released_by_hand_and_its_cancellation_restocks_once() {
+    let sys = Sys::start().await;
+    let cashier = sys.login("caissier1").await;
+    let gerant = sys.login("gerant1").await;
+    let admin = sys.login("admin").await;
+    let q = quantity(&sys, &gerant, 23).await;
+    let cart = open_cart(&sys, &cashier, &[(23, 2)]).await;
+    let res = sys
+        .http
+        .post(sys.url("/api/ventes"))
+        .header("authorization", &cashier)
+        .header("idempotency-key", key())
+        .json(&json!({"panier_id": cart, "paiement": {"mode": "carte"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    assert_eq!(quantity(&sys, &gerant, 23).await, q - 2);
+    // An admin tries to put the sold goods back by releasing the reservation.
+    let res = sys
+        .http
+        .post(sys.url(&format!("/api/stocks/reservations/{id}/liberation")))
+        .header("authorization", &admin)
+        .json(&json!({"magasin_id": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT, "libération d'une vente terminée");
+    assert!(is_problem(&res));
+    let problem: Value = res.json().await.unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains("annulez la vente"), "{problem}");
+    assert_eq!(quantity(&sys, &gerant, 23).await, q - 2, "rien n'est remis en stock");
+    // Cancelling through vente restocks, once, however often it is asked.
+    for _ in 0..2 {
+        let res = sys
+            .http
+            .post(sys.url(&format!("/api/ventes/{id}/annulation")))
+            .header("authorization", &gerant)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    assert_eq!(quantity(&sys, &gerant, 23).await, q, "remis en stock une seule fois");
+    let kinds = |ledger: &Value| -> Vec<String> {
+        ledger["mouvements"].as_array().unwrap().iter().map(|m| m["type"].as_str().unwrap().to_owned()).collect()
+    };
+    let sold = sys.get_json(&format!("/api/stocks/mouvements?reference=vente:{id}"), &gerant).await;
+    assert_eq!(kinds(&sold), ["vente"], "{sold}");
+    let cancelled = sys.get_json(&format!("/api/stocks/mouvements?reference=annulation:{id}"), &gerant).await;
+    assert_eq!(kinds(&cancelled), ["retour"], "{cancelled}");
     let stock = sys.schema_pool("stock").await;
     assert_eq!(stock::ledger::unexplained_quantities(&stock).await.unwrap(), 0);
 }
