@@ -1,5 +1,5 @@
 // The cashier register in Chromium: log in, scan, search by name, change a
-// quantity, reload mid-cart, pay cash (change shown), receipt and its print
+// quantity, reload mid-cart, a refused token (back to login, work kept), pay cash (change shown), receipt and its print
 // stylesheet, double-click checkout (one sale), out of stock names the line,
 // today's sales (reprint, partial return). Prints the sales it made.
 
@@ -77,6 +77,27 @@ executer(async (browser) => {
   await attendreLigne(page, 2, 2);
   const apres = await lignes(page);
   assert(JSON.stringify(avant) === JSON.stringify(apres), `panier intact après rechargement : ${JSON.stringify(apres)}`);
+
+  // A refused token (expired, revoked): back to login with a message, then
+  // back to the register with the cart and the typed text kept.
+  await page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem("caisse.session"));
+    s.jeton = "jeton.refuse.0";
+    localStorage.setItem("caisse.session", JSON.stringify(s));
+  });
+  await page.fill("#q", "brouillon 42");
+  await page.click('button[aria-label^="Ajouter un ' + p2.nom + '"]');
+  await page.waitForURL("**/index.html?retour=*");
+  const avis = await page.locator("#message").innerText();
+  assert(avis.includes("session a expiré") && avis.includes("conservé"), `message de connexion : ${avis}`);
+  await page.fill("#login", "caissier1");
+  await page.fill("#mot_de_passe", "demo1234");
+  await page.click("#btn-connexion");
+  await page.waitForURL("**/caisse.html");
+  await attendreLigne(page, 2, 2);
+  assert(JSON.stringify(await lignes(page)) === JSON.stringify(avant), "panier intact après reconnexion");
+  assert(await page.inputValue("#q") === "brouillon 42", "le texte saisi est conservé");
+  await page.fill("#q", "");
 
   // Totals shown = the README's rules on panier's subtotal.
   const panier = (await apiJson("GET", "/api/paniers", t)).paniers[0];
