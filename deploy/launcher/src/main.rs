@@ -51,7 +51,11 @@ async fn run() -> anyhow::Result<()> {
     let stack = Stack::start(opts).await?;
     let g = &stack.gateway_url;
     println!("\nCaisse est prête.\n");
-    println!("  Caisse (interface)   {g}/");
+    println!("  Connexion            {g}/            (chaque rôle arrive sur sa page)");
+    println!("  Caisse enregistreuse {g}/caisse.html  (caissier1, caissier2 …)");
+    println!("  Siège : tableau      {g}/tableau.html (admin)");
+    println!("  Siège : catalogue    {g}/produits.html (admin)");
+    println!("  Stock du magasin     {g}/stock.html   (gerant1, logistique)");
     println!("  Documentation API    {g}/docs/");
     println!("  Passerelle (santé)   {g}/health");
     if let Some(p) = &stack.prometheus_url {
