@@ -30,6 +30,11 @@ fn cashier() -> String {
     bearer_for(10, Role::Caissier, Some(1))
 }
 
+/// vente's token: the only caller that closes carts.
+fn vente_token() -> String {
+    bearer(Role::Service, None)
+}
+
 impl App {
     async fn send(&self, method: &str, path: &str, auth: &str, body: Option<Value>) -> reqwest::Response {
         let mut req =
@@ -139,9 +144,19 @@ async fn a_closed_cart_is_frozen_and_closing_is_idempotent_per_sale() {
     let id = app.new_cart().await;
     app.send("PUT", &format!("/api/paniers/{id}/lignes/2"), &cashier(), Some(json!({"quantite": 1}))).await;
     let vente = "6f1c1e0a-0000-4000-8000-000000000001";
+    // Nobody but vente closes a cart: not its cashier, not with a made-up sale.
+    for who in [cashier(), bearer(Role::Gerant, Some(1)), bearer(Role::Admin, None)] {
+        let body = Some(json!({"vente_id": vente}));
+        let res = app.send("POST", &format!("/api/paniers/{id}/fermeture"), &who, body).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+    let made_up = app
+        .send("POST", &format!("/api/paniers/{id}/fermeture"), &vente_token(), Some(json!({"vente_id": "payé"})))
+        .await;
+    assert_eq!(made_up.status(), StatusCode::UNPROCESSABLE_ENTITY);
     for _ in 0..2 {
         let res = app
-            .send("POST", &format!("/api/paniers/{id}/fermeture"), &cashier(), Some(json!({"vente_id": vente})))
+            .send("POST", &format!("/api/paniers/{id}/fermeture"), &vente_token(), Some(json!({"vente_id": vente})))
             .await;
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(res.json::<Value>().await.unwrap()["statut"], "ferme");
@@ -150,7 +165,7 @@ async fn a_closed_cart_is_frozen_and_closing_is_idempotent_per_sale() {
         .send(
             "POST",
             &format!("/api/paniers/{id}/fermeture"),
-            &cashier(),
+            &vente_token(),
             Some(json!({"vente_id": "6f1c1e0a-0000-4000-8000-000000000002"})),
         )
         .await;
@@ -174,8 +189,12 @@ async fn items_scanned_during_checkout_move_to_a_new_cart() {
     app.send("PUT", &format!("/api/paniers/{id}/lignes/3"), &cashier(), Some(json!({"quantite": 2}))).await;
     app.send("PUT", &format!("/api/paniers/{id}/lignes/2"), &cashier(), Some(json!({"quantite": 4}))).await;
     let body = json!({"vente_id": "6f1c1e0a-0000-4000-8000-000000000003", "version": version, "lignes": [{"produit_id": 2, "quantite": 1}]});
-    let closed: Value =
-        app.send("POST", &format!("/api/paniers/{id}/fermeture"), &cashier(), Some(body)).await.json().await.unwrap();
+    let closed: Value = app
+        .send("POST", &format!("/api/paniers/{id}/fermeture"), &vente_token(), Some(body))
+        .await
+        .json()
+        .await
+        .unwrap();
     let suite = closed["panier_suite"].as_i64().expect("un panier de suite");
     let sold: Value = app.send("GET", &format!("/api/paniers/{id}"), &cashier(), None).await.json().await.unwrap();
     assert_eq!(sold["lignes"].as_array().unwrap().len(), 1);
@@ -211,7 +230,7 @@ async fn closing_with_impossible_sold_lines_is_a_422_and_changes_nothing() {
     {
         let vente = format!("6f1c1e0a-0000-4000-8000-{i:012}");
         let body = json!({"vente_id": vente, "version": 0, "lignes": lignes});
-        let res = app.send("POST", &format!("/api/paniers/{id}/fermeture"), &cashier(), Some(body)).await;
+        let res = app.send("POST", &format!("/api/paniers/{id}/fermeture"), &vente_token(), Some(body)).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{lignes}");
         let problem = res.text().await.unwrap();
         assert!(!problem.contains("ck_") && !problem.contains("panier_lignes"), "{problem}");

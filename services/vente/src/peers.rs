@@ -175,6 +175,9 @@ pub async fn close_cart(
     vente_id: &str,
     sold: Option<(i32, &[Line])>,
 ) -> ApiResult<()> {
+    // Closing a cart is vente's call only: with vente's own service token.
+    let bearer = service_bearer(state)?;
+    let ctx = CallCtx { bearer: &bearer, request_id: ctx.request_id };
     let url = format!("{}/api/paniers/{panier_id}/fermeture", state.config.panier_url);
     let body = match sold {
         Some((version, lines)) => json!({"vente_id": vente_id, "version": version, "lignes": lines}),

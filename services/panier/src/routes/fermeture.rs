@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use caisse_common::{
-    ApiError, ApiResult, Auth,
+    ApiError, ApiResult, Auth, Role,
     extract::{Json, Path},
 };
 use serde::{Deserialize, Serialize};
@@ -35,8 +35,10 @@ pub struct LigneVendue {
 }
 
 /// Closes the cart for the sale that paid it. Idempotent for that sale.
+/// Only vente (its service token) closes a cart: a cashier cannot mark a
+/// cart paid by a sale of their choosing.
 #[utoipa::path(post, path = "/api/paniers/{id}/fermeture", request_body = Fermeture,
-    responses((status = 200, body = PanierFerme), (status = 404), (status = 409, description = "fermé par une autre vente"),
+    responses((status = 200, body = PanierFerme), (status = 403, description = "réservé au service vente"), (status = 404), (status = 409, description = "fermé par une autre vente"),
               (status = 422, description = "lignes vendues impossibles")))]
 pub async fn close_panier(
     State(state): State<AppState>,
@@ -44,8 +46,9 @@ pub async fn close_panier(
     Path(id): Path<i64>,
     Json(f): Json<Fermeture>,
 ) -> ApiResult<axum::Json<PanierFerme>> {
-    if f.vente_id.is_empty() || f.vente_id.len() > 36 {
-        return Err(ApiError::field("vente_id", "identifiant de vente attendu"));
+    auth.require_role(&[Role::Service])?;
+    if uuid::Uuid::parse_str(&f.vente_id).is_err() {
+        return Err(ApiError::field("vente_id", "identifiant de vente (UUID) attendu"));
     }
     let sold: Vec<(i64, i32)> = f.lignes.iter().map(|l| (l.produit_id, l.quantite)).collect();
     check_sold(&sold)?;
