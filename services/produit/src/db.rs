@@ -104,6 +104,28 @@ pub async fn deactivate(tx: &mut Transaction<'_, MySql>, id: i64, version: Optio
     Ok(res.rows_affected() == 1)
 }
 
+/// Inserts a demo product with a fixed id unless that id exists; true when
+/// this call inserted it.
+pub async fn seed_insert(
+    tx: &mut Transaction<'_, MySql>,
+    id: i64,
+    nom: &str,
+    description: &str,
+    prix: rust_decimal::Decimal,
+    code_barres: &str,
+) -> ApiResult<bool> {
+    let res =
+        sqlx::query("INSERT IGNORE INTO produits (id, nom, description, prix, code_barres) VALUES (?, ?, ?, ?, ?)")
+            .bind(id)
+            .bind(nom)
+            .bind(description)
+            .bind(prix)
+            .bind(code_barres)
+            .execute(&mut **tx)
+            .await?;
+    Ok(res.rows_affected() == 1)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

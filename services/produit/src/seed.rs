@@ -96,17 +96,7 @@ pub async fn seed(pool: &sqlx::MySqlPool) -> anyhow::Result<()> {
         let id = i64::try_from(i).unwrap_or_default() + 1;
         let description = format!("{nom} — produit de démonstration");
         let mut tx = pool.begin().await?;
-        let inserted =
-            sqlx::query("INSERT IGNORE INTO produits (id, nom, description, prix, code_barres) VALUES (?, ?, ?, ?, ?)")
-                .bind(id)
-                .bind(nom)
-                .bind(&description)
-                .bind(demo_price(id))
-                .bind(demo_barcode(id))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        if inserted == 1 {
+        if crate::db::seed_insert(&mut tx, id, nom, &description, demo_price(id), &demo_barcode(id)).await? {
             let apres = ProductFields {
                 nom: (*nom).to_owned(),
                 description,
