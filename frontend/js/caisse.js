@@ -9,13 +9,16 @@ import * as session from "./session.js";
 import { Encaissement } from "./encaissement.js";
 import { afficherRecu, initRecu } from "./recu.js";
 import { initVentesJour, ouvrirVentesJour } from "./ventes-jour.js";
+import * as horsLigne from "./hors-ligne.js";
+import { modeHorsLigne } from "./caisse-hors-ligne.js";
 
 const s = session.exiger(["caissier", "gerant"]);
 const $ = (id) => document.getElementById(id);
 const BROUILLON = "caisse.brouillon.caisse";
 
 /** The register's state: the open cart as panier last answered, and the cart edits in flight. */
-const etat = { panier: null, manquants: new Map(), enCours: Promise.resolve(), modifications: 0 };
+// Offline (`horsLigne`), the cart is local: same shape as panier's, priced from the cached catalogue.
+const etat = { panier: null, manquants: new Map(), enCours: Promise.resolve(), modifications: 0, horsLigne: false };
 
 const q = $("q");
 document.body.dataset.modifications = "0";
@@ -31,7 +34,8 @@ function focusRecherche() {
 
 async function chargerPanier() {
   const { paniers } = await api("GET", "/api/paniers");
-  etat.panier = paniers[0] || null;
+  const file = horsLigne.paniersDeLaFile();
+  etat.panier = paniers.find((p) => !file.has(p.id)) || null;
   afficherPanier();
 }
 
@@ -40,14 +44,17 @@ async function panierOuvert() {
   return etat.panier;
 }
 
+// Hoisted: afficherPanier and chargerPanier are function declarations.
+const { panierLocal, modifierLocal, passerHorsLigne, bandeau, retourEnLigne } = modeHorsLigne(etat, afficherPanier, chargerPanier);
+
 // Cart edits run one after the other; checkout waits for them (a scan then
 // F4 at once must sell what was scanned).
-function fixerQuantite(produitId, quantite) {
+function fixerQuantite(produitId, quantite, produit) {
   etat.modifications += 1;
   document.body.dataset.modifications = String(etat.modifications);
   // `quantite` may be a function of the quantity once the previous edits have landed.
   const suite = etat.enCours.catch(() => {})
-    .then(() => appliquer(produitId, typeof quantite === "function" ? quantite(quantiteDe(produitId)) : quantite));
+    .then(() => appliquer(produitId, typeof quantite === "function" ? quantite(quantiteDe(produitId)) : quantite, produit));
   etat.enCours = suite.finally(() => {
     etat.modifications -= 1;
     document.body.dataset.modifications = String(etat.modifications);
@@ -55,13 +62,26 @@ function fixerQuantite(produitId, quantite) {
   return suite;
 }
 
-async function appliquer(produitId, quantite) {
-  const p = await panierOuvert();
+async function appliquer(produitId, quantite, produit) {
+  if (etat.horsLigne) {
+    modifierLocal(produit, produitId, quantite);
+    afficherPanier();
+    return;
+  }
+  const p = await panierOuvert().catch((err) => {
+    if (err.reseau) { passerHorsLigne(); return null; }
+    throw err;
+  });
+  if (!p) return appliquer(produitId, quantite, produit);
   try {
     etat.panier = quantite <= 0
       ? await api("DELETE", `/api/paniers/${p.id}/lignes/${produitId}`)
       : await api("PUT", `/api/paniers/${p.id}/lignes/${produitId}`, { corps: { quantite } });
   } catch (err) {
+    if (err.reseau) {
+      passerHorsLigne();
+      return appliquer(produitId, quantite, produit);
+    }
     // The cart was closed meanwhile (sold from another tab): start a new one.
     if (err.statut === 409 || err.statut === 404) {
       etat.panier = null;
@@ -79,7 +99,7 @@ function quantiteDe(produitId) {
 }
 
 export async function ajouter(produit) {
-  await fixerQuantite(produit.id, (n) => n + 1);
+  await fixerQuantite(produit.id, (n) => n + 1, produit);
   annoncer(`${produit.nom} ajouté (quantité ${quantiteDe(produit.id)}).`);
 }
 
@@ -135,7 +155,7 @@ export function totauxCourants() {
 function afficherPanier() {
   const p = etat.panier;
   const lignes = p ? p.lignes : [];
-  $("panier-numero").textContent = p ? `n° ${p.id}` : "";
+  $("panier-numero").textContent = !p ? "" : typeof p.id === "number" ? `n° ${p.id}` : "local (hors ligne)";
   $("panier-vide").hidden = lignes.length > 0;
   $("lignes").hidden = lignes.length === 0;
   $("lignes").tBodies[0].replaceChildren(...lignes.map(ligneHtml));
@@ -150,6 +170,7 @@ function afficherPanier() {
 // ---- Search ---------------------------------------------------------------
 
 async function stockIci(produitId) {
+  if (etat.horsLigne) return null;
   try {
     const st = await api("GET", `/api/stocks/magasins/${magasinId}/produits/${produitId}`);
     return st.quantite;
@@ -159,10 +180,22 @@ async function stockIci(produitId) {
   }
 }
 
+async function chercherProduits(texte, limite) {
+  if (!etat.horsLigne) {
+    try {
+      return (await api("GET", `/api/produits?q=${encodeURIComponent(texte)}&limit=${limite}`)).produits;
+    } catch (err) {
+      if (!err.reseau) throw err;
+      passerHorsLigne();
+    }
+  }
+  return horsLigne.chercherLocal(texte);
+}
+
 async function rechercher(texte) {
   const res = $("resultats");
   if (/^\d{8,14}$/.test(texte)) {
-    const { produits } = await api("GET", `/api/produits?q=${encodeURIComponent(texte)}&limit=5`);
+    const produits = await chercherProduits(texte, 5);
     const p = produits.find((x) => x.code_barres === texte);
     if (p) {
       res.replaceChildren();
@@ -174,7 +207,7 @@ async function rechercher(texte) {
       return;
     }
   }
-  const { produits } = await api("GET", `/api/produits?q=${encodeURIComponent(texte)}&limit=10`);
+  const produits = await chercherProduits(texte, 10);
   if (produits.length === 0) {
     res.replaceChildren(el("p", { className: "resume" }, `Aucun produit ne correspond à « ${texte} ».`));
     return;
@@ -186,7 +219,7 @@ async function rechercher(texte) {
     const bouton = el("button", { type: "button", className: "resultat" },
       el("span", { className: "nom" }, p.nom),
       el("span", { className: "nombre" }, argent(p.prix)),
-      el("span", { className: st === 0 ? "alerte-texte" : "discret" }, st === null ? "stock inconnu" : `${st} en stock`));
+      el("span", { className: st === 0 ? "alerte-texte" : "discret" }, st === null ? "stock inconnu" + (etat.horsLigne ? " (hors ligne)" : "") : `${st} en stock`));
     bouton.setAttribute("aria-label", `Ajouter ${p.nom}, ${argent(p.prix)}, ${st === null ? "stock inconnu" : st + " en stock"}`);
     bouton.addEventListener("click", () => action(async () => { await ajouter(p); res.replaceChildren(); q.value = ""; q.focus(); }));
     liste.append(el("li", {}, bouton));
@@ -207,12 +240,22 @@ $("recherche-form").addEventListener("submit", (ev) => {
 
 const encaissement = new Encaissement({
   panier: () => etat.panier,
+  horsLigne: () => etat.horsLigne,
+  enregistrerHorsLigne: (vente) => {
+    horsLigne.mettreEnFile(vente);
+    etat.panier = panierLocal([]);
+    etat.manquants.clear();
+    afficherPanier();
+    bandeau();
+  },
   modificationsFinies: () => etat.enCours.catch(() => {}),
   totaux: totauxCourants,
-  apresVente: async (recu) => {
+  apresVente: async (recu, local) => {
     etat.manquants.clear();
-    etat.panier = null;
-    await chargerPanier();
+    if (!local) {
+      etat.panier = null;
+      await chargerPanier().catch((err) => { if (err.reseau) passerHorsLigne(); else throw err; });
+    }
     afficherRecu(recu);
   },
   manquants: (liste) => {
@@ -266,9 +309,25 @@ if (s) {
   localStorage.removeItem(BROUILLON);
   initRecu(focusRecherche);
   initVentesJour({ magasinId, login: s.employe.login, ouvrirRecu: afficherRecu, apres: focusRecherche });
+  $("btn-refus-vu").addEventListener("click", () => { horsLigne.oublierRefus(); bandeau(); q.focus(); });
+  window.addEventListener("offline", passerHorsLigne);
+  window.addEventListener("online", () => { retourEnLigne(); });
+  // While offline or with sales waiting, check the gateway every 3 s.
+  setInterval(() => { if (etat.horsLigne || horsLigne.file().length) retourEnLigne(); }, 3000);
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
   q.focus();
+  bandeau();
   action(async () => {
-    await chargerPanier();
+    if (!navigator.onLine) { passerHorsLigne(); return; }
+    try {
+      await chargerPanier();
+    } catch (err) {
+      if (err.reseau) { passerHorsLigne(); return; }
+      throw err;
+    }
     await encaissement.reprendre();
+    const n = await horsLigne.chargerCatalogue();
+    document.body.dataset.catalogue = String(n);
+    if (horsLigne.file().length) await retourEnLigne();
   });
 }

@@ -15,11 +15,14 @@ const CLE = "caisse.encaissement";
 const $ = (id) => document.getElementById(id);
 
 export class Encaissement {
-  constructor({ panier, modificationsFinies, totaux, apresVente, manquants }) {
+  constructor({ panier, horsLigne, enregistrerHorsLigne, modificationsFinies, totaux, apresVente, manquants }) {
     this.panier = panier;
+    this.horsLigne = horsLigne;
+    this.enregistrerHorsLigne = enregistrerHorsLigne;
     this.modificationsFinies = modificationsFinies;
     this.totaux = totaux;
     this.apresVente = apresVente;
+    this.apresVenteLocale = (recu) => apresVente(recu, true);
     this.signalerManquants = manquants;
     this.enVol = false;
     this.bouton = $("btn-encaisser");
@@ -112,10 +115,34 @@ export class Encaissement {
         }
         corps.paiement.montant_recu = decimal(recu);
       }
+      if (this.horsLigne()) return this.venteHorsLigne(p, corps.paiement);
       t = { cle: nouvelleCle(), corps };
       localStorage.setItem(CLE, JSON.stringify(t));
     }
     await this.envoyer(t);
+  }
+
+  /** Offline: the sale joins the queue with its own key; a provisional receipt is shown. */
+  async venteHorsLigne(p, paiement) {
+    const t = this.totaux();
+    const aPayer = paiement.mode === "especes" ? arrondiEspeces(t.total) : t.total;
+    const recu = paiement.mode === "especes" ? cents(paiement.montant_recu) : null;
+    const vendu = new Date().toISOString();
+    this.enregistrerHorsLigne({
+      cle: nouvelleCle(),
+      lignes: p.lignes.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite, nom: l.nom })),
+      paiement, vendu_le: vendu, total: decimal(t.total),
+    });
+    this.recu.value = "";
+    $("etat-encaissement").textContent = "Vente hors ligne mise en attente : elle sera envoyée au retour du réseau.";
+    this.rafraichir();
+    await this.apresVenteLocale({
+      numero: "provisoire (hors ligne)", magasin_id: "", statut: "terminee", cree_le: vendu, caissier_login: "",
+      lignes: p.lignes, sous_total: decimal(t.sous_total), tps: decimal(t.tps), tvq: decimal(t.tvq), total: decimal(t.total),
+      paiement: { mode: paiement.mode, a_payer: decimal(aPayer), arrondi: decimal(aPayer - t.total),
+        montant_recu: recu === null ? null : decimal(recu), monnaie: recu === null ? null : decimal(recu - aPayer) },
+      retours: [],
+    });
   }
 
   async envoyer(t) {

@@ -151,7 +151,8 @@ export async function executer(scenario) {
         const message = await page.locator("#message").innerText().catch(() => "");
         const etat = await page.locator("#etat-encaissement").innerText().catch(() => "");
         console.error(`page ${n} : ${page.url()} — message : « ${message} » — encaissement : « ${etat} »`);
-        await capture(page, `echec-${n}`).catch(() => {});
+        // Failures go to target/captures only, never to docs/.
+        await page.screenshot({ path: join(CAPTURES[0], `echec-${n}.png`) }).catch(() => {});
       }
     }
   } finally {

@@ -89,3 +89,26 @@ async fn browser_dashboard_shows_every_store_side_by_side_the_trend_chart_stock_
     // The CSV downloaded through the page has a header and one line per store at least.
     assert!(summary["csv_lignes"].as_i64().unwrap() >= 6, "{summary}");
 }
+
+#[tokio::test]
+async fn browser_offline_register_queues_three_sales_and_records_each_once_after_an_interrupted_sync() {
+    let sys = Sys::start().await;
+    let gerant = sys.login("gerant2").await;
+    let stock_of = |p: i64| format!("/api/stocks/magasins/2/produits/{p}");
+    let mut before = vec![];
+    for p in [11, 12, 13] {
+        before.push(sys.get_json(&stock_of(p), &gerant).await["quantite"].as_i64().unwrap());
+    }
+    let summary = run_script(&sys, "hors-ligne.mjs").await;
+    assert_eq!(summary["enregistrees_pendant_interruption"], 2, "la réponse perdue concernait une vente enregistrée");
+
+    // Three sales by caissier2, one per queued checkout, each with its lines once.
+    let listed = sys.get_json("/api/ventes?magasin_id=2&limit=100", &gerant).await;
+    let mine: Vec<&Value> =
+        listed["ventes"].as_array().unwrap().iter().filter(|v| v["caissier_login"] == "caissier2").collect();
+    assert_eq!(mine.len(), 3, "{mine:?}");
+    for (i, p) in [11, 12, 13].into_iter().enumerate() {
+        let sold = summary["ventes"][i]["quantite"].as_i64().unwrap();
+        assert_eq!(sys.get_json(&stock_of(p), &gerant).await["quantite"].as_i64().unwrap(), before[i] - sold);
+    }
+}
