@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use crate::{
     consistency::{check, prepare_stock, wait_settled},
     harness::Sys,
-    load::{Load, full},
+    load::{Load, PLENTY, SCARCE, full},
     tills::client,
 };
 
@@ -160,8 +160,35 @@ async fn redis_killed_under_load_every_read_is_answered_and_no_price_is_stale_on
     );
     assert!(failures.is_empty(), "lectures sans réponse : {failures:?}");
     report.assert_every_key_answered();
+    assert_stock_reads_are_fresh(&sys, &cashier).await;
     let checked = check(&sys, Some(&report), Some(&before)).await;
     eprintln!("[Redis arrêté] récupération {settled:?} ; vérification : {checked}");
+}
+
+/// Every stock replica serves magasin 1's quantities as the database holds
+/// them: the sales written while Redis was away or since are all visible.
+async fn assert_stock_reads_are_fresh(sys: &Sys, auth: &str) {
+    let pool = sys.schema_pool("stock").await;
+    for p in PLENTY.iter().chain([&SCARCE]) {
+        let db: i32 = sqlx::query_scalar("SELECT quantite FROM stocks WHERE magasin_id = 1 AND produit_id = ?")
+            .bind(p)
+            .fetch_one(&pool)
+            .await
+            .expect("stock");
+        for r in sys.stack.replica_urls("stock") {
+            let v: Value = sys
+                .http
+                .get(format!("{r}/api/stocks/magasins/1/produits/{p}"))
+                .header("authorization", auth)
+                .send()
+                .await
+                .expect("get")
+                .json()
+                .await
+                .expect("json");
+            assert_eq!(v["quantite"], i64::from(db), "réplique {r}, produit {p} : quantité périmée");
+        }
+    }
 }
 
 /// Polls each replica's `/health/ready` (concurrently) until its status
