@@ -10,6 +10,8 @@ mod consistency;
 mod deployment;
 mod faults;
 mod faults_infra;
+mod faults_kill;
+mod faults_slow;
 mod gateway;
 mod harness;
 mod inputs;
