@@ -177,6 +177,7 @@ fn every_producer_migrates_the_same_outbox_table() {
     let copies = [
         ("produit", include_str!("../../produit/migrations/0002_outbox.sql")),
         ("stock", include_str!("../../stock/migrations/0004_outbox.sql")),
+        ("vente", include_str!("../../vente/migrations/0005_outbox.sql")),
     ];
     for (producer, copy) in copies.iter() {
         assert_eq!(*copy, outbox::MIGRATION, "{producer} : copie de services/common/migrations/outbox.sql modifiée");

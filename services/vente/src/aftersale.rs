@@ -9,13 +9,13 @@
 use caisse_common::{ApiError, ApiResult, Auth, Role, calendar, client::CallCtx, extract::fingerprint};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::{
     AppState,
     db::{self, Note, retours},
     domain::{self, Totaux},
+    events,
     peers::{self, Line},
     status::{SaleStatus, Transition},
 };
@@ -101,14 +101,12 @@ pub async fn finish_cancellation(state: &AppState, ctx: CallCtx<'_>, id: &str) -
     let (montant, rembourse) = domain::remboursement(sale.mode_paiement, done, left);
     let mut tx = pool.begin().await?;
     if db::advance(&mut *tx, id, Transition::FinishCancel, Note::default()).await? {
-        let payload = json!({
-            "vente_id": id, "magasin_id": sale.magasin_id, "par": sale.annulee_par,
-            "lignes": remaining, "montant": montant, "rembourse": rembourse,
-        });
-        db::outbox(&mut tx, "SaleCancelled", id, &payload).await?;
+        let par = sale.annulee_par.as_deref().unwrap_or_default();
+        let event = events::cancelled(id, sale.magasin_id, par, &remaining, &montant, rembourse);
+        caisse_common::outbox::append(&mut tx, &event).await?;
     }
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox.notify();
     Ok(())
 }
 
@@ -220,14 +218,12 @@ pub async fn finish_return(state: &AppState, ctx: CallCtx<'_>, retour_id: i64) -
     peers::restock(state, ctx, &format!("retour:{retour_id}"), sale.magasin_id, &lines, "retour client").await?;
     let mut tx = pool.begin().await?;
     if retours::finish(&mut tx, retour_id).await? {
-        let payload = json!({
-            "vente_id": r.vente_id, "retour_id": retour_id, "magasin_id": sale.magasin_id,
-            "lignes": r.lignes, "montant": r.montant, "rembourse": r.rembourse,
-        });
-        db::outbox(&mut tx, "SaleReturned", &r.vente_id, &payload).await?;
+        let lines = r.lignes.iter().map(|l| (l.produit_id, l.quantite));
+        let event = events::returned(&r.vente_id, retour_id, sale.magasin_id, lines, &r.montant, r.rembourse);
+        caisse_common::outbox::append(&mut tx, &event).await?;
     }
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox.notify();
     Ok(())
 }
 

@@ -1,12 +1,13 @@
 //! The vente service: the checkout saga across panier, stock and its own
 //! database, the recovery loop that finishes or compensates interrupted
-//! sales, cancellations and returns, and the outbox relay to Redis Streams.
+//! sales, cancellations and returns, and their events (`evenements:ventes`,
+//! through the shared outbox).
 
 pub mod aftersale;
 pub mod db;
 pub mod domain;
+pub mod events;
 pub mod fault;
-pub mod outbox;
 pub mod peers;
 pub mod recovery;
 pub mod routes;
@@ -19,7 +20,9 @@ use std::{sync::Arc, time::Duration};
 use caisse_common::{
     Platform,
     cache::Redis,
-    config::{CommonConfig, env_or, env_string, service_url},
+    config::{CommonConfig, env_or, service_url},
+    events::Producer,
+    outbox::{Outbox, RelayConfig},
 };
 use utoipa::OpenApi;
 
@@ -39,8 +42,6 @@ pub struct Config {
     /// How long a checkout waits for stock's reservation before treating the
     /// outcome as unknown and compensating (`CHECKOUT_DEADLINE_MS`).
     pub checkout_deadline: Duration,
-    /// Redis stream the outbox publishes to (under `REDIS_PREFIX`).
-    pub stream: String,
 }
 
 impl Config {
@@ -52,7 +53,6 @@ impl Config {
             recovery_interval: Duration::from_millis(env_or("RECOVERY_INTERVAL_MS", 5_000)?),
             recovery_grace: Duration::from_millis(env_or("RECOVERY_GRACE_MS", 30_000)?),
             checkout_deadline: Duration::from_millis(env_or("CHECKOUT_DEADLINE_MS", 8_000)?),
-            stream: env_string("EVENT_STREAM", "evenements:ventes"),
         })
     }
 
@@ -65,7 +65,6 @@ impl Config {
             recovery_interval: Duration::from_millis(300),
             recovery_grace: Duration::from_millis(7_000),
             checkout_deadline: Duration::from_millis(5_000),
-            stream: "evenements:ventes".into(),
         }
     }
 }
@@ -76,8 +75,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub redis: Redis,
     pub metrics: telemetry::SaleMetrics,
-    /// Wakes the outbox relay right after a commit.
-    pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// The relay of `evenements:ventes`, woken after each commit with events.
+    pub outbox: Outbox,
 }
 
 /// Connects, migrates, starts the recovery loop and the outbox relay, and
@@ -89,11 +88,16 @@ pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
         metrics: telemetry::SaleMetrics::new(&platform.metrics),
         platform: platform.clone(),
         config: Arc::new(config.clone()),
+        outbox: Outbox::start(
+            Producer::Vente,
+            platform.pool.clone(),
+            redis.clone(),
+            &platform.metrics,
+            RelayConfig::new(&config.common),
+        ),
         redis,
-        outbox_wake: Arc::new(tokio::sync::Notify::new()),
     };
     tokio::spawn(recovery::run(state.clone()));
-    tokio::spawn(outbox::run(state.clone()));
     Ok(platform.app(routes::router(state), routes::ApiDoc::openapi()))
 }
 

@@ -52,7 +52,7 @@ use crate::{
     AppState,
     db::{self, Note},
     domain::{self, Mode},
-    fault,
+    events, fault,
     peers::{self, Line, ReserveOutcome},
     status::{SaleStatus, Transition},
 };
@@ -396,24 +396,23 @@ async fn complete_with(state: &AppState, sale: &Completed<'_>, lines: &[db::Sale
         Mode::Especes => domain::arrondi_especes(t.total),
         Mode::Carte => t.total,
     };
-    let payload = json!({
-        "vente_id": sale.id,
-        "numero": sale.numero,
-        "magasin_id": sale.magasin_id,
-        "caissier_id": sale.caissier_id,
-        "lignes": lines.iter().map(|l| json!({"produit_id": l.produit_id, "quantite": l.quantite, "prix_unitaire": l.prix_unitaire, "total_ligne": l.total_ligne})).collect::<Vec<_>>(),
-        "sous_total": t.sous_total, "tps": t.tps, "tvq": t.tvq, "total": t.total,
-        "mode_paiement": sale.mode.as_str(),
-        "a_payer": a_payer,
-    });
-    db::outbox(&mut tx, "SaleCompleted", sale.id, &payload).await?;
+    let completion = events::Completion {
+        vente_id: sale.id,
+        numero: sale.numero,
+        magasin_id: sale.magasin_id,
+        caissier_id: sale.caissier_id,
+        mode: sale.mode,
+        totaux: t,
+        a_payer,
+    };
+    caisse_common::outbox::append(&mut tx, &events::completed(&completion, lines)).await?;
     tx.commit().await?;
     let magasin = sale.magasin_id.to_string();
     state.metrics.sales.with_label_values(&[&magasin]).inc();
     if let Ok(total) = t.total.to_string().parse::<f64>() {
         state.metrics.amount.with_label_values(&[&magasin]).inc_by(total);
     }
-    state.outbox_wake.notify_one();
+    state.outbox.notify();
     Ok(true)
 }
 

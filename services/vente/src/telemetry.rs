@@ -1,7 +1,7 @@
 //! Business and saga metrics of vente.
 
 use caisse_common::metrics::Metrics;
-use prometheus::{CounterVec, Gauge, HistogramOpts, HistogramVec, IntCounterVec, Opts};
+use prometheus::{CounterVec, HistogramOpts, HistogramVec, IntCounterVec, Opts};
 
 #[derive(Clone)]
 pub struct SaleMetrics {
@@ -12,9 +12,6 @@ pub struct SaleMetrics {
     pub steps: HistogramVec,
     pub sales: IntCounterVec,
     pub amount: CounterVec,
-    pub outbox_backlog: Gauge,
-    pub outbox_lag: Gauge,
-    pub outbox_published: IntCounterVec,
 }
 
 impl SaleMetrics {
@@ -43,28 +40,12 @@ impl SaleMetrics {
             &["magasin"],
         )
         .unwrap_or_else(|e| panic!("métrique : {e}"));
-        let backlog = Gauge::with_opts(
-            Opts::new("outbox_backlog", "Événements de l'outbox pas encore publiés").const_label("service", service),
-        )
-        .unwrap_or_else(|e| panic!("métrique : {e}"));
-        let lag = Gauge::with_opts(
-            Opts::new("outbox_lag_seconds", "Âge du plus ancien événement non publié (secondes)")
-                .const_label("service", service),
-        )
-        .unwrap_or_else(|e| panic!("métrique : {e}"));
         Self {
             outcomes: m.counter_vec("saga_outcomes_total", "Issues de la saga d'encaissement", &["outcome"]),
             duration: m.register(duration),
             steps: m.register(steps),
             sales: m.counter_vec("ventes_total", "Ventes terminées, par magasin", &["magasin"]),
             amount: m.register(amount),
-            outbox_backlog: m.register(backlog),
-            outbox_lag: m.register(lag),
-            outbox_published: m.counter_vec(
-                "outbox_published_total",
-                "Événements publiés sur le flux Redis, par type",
-                &["type"],
-            ),
         }
     }
 

@@ -1,5 +1,5 @@
 //! SQL of the vente schema: sales and their lines, the guarded state
-//! moves of `crate::status`, the recovery loop's claims, the outbox.
+//! moves of `crate::status`, the recovery loop's claims.
 //! Returns live in `retours.rs`.
 
 pub mod retours;
@@ -159,30 +159,6 @@ pub async fn lines(pool: &MySqlPool, id: &str) -> ApiResult<Vec<SaleLine>> {
 
 pub async fn mark_cart_closed(pool: &MySqlPool, id: &str) -> ApiResult<()> {
     sqlx::query("UPDATE ventes SET panier_ferme = TRUE WHERE id = ?").bind(id).execute(pool).await?;
-    Ok(())
-}
-
-/// Appends an event to the outbox, inside the caller's transaction.
-pub async fn outbox(
-    tx: &mut Transaction<'_, MySql>,
-    kind: &str,
-    vente_id: &str,
-    payload: &serde_json::Value,
-) -> ApiResult<()> {
-    let event_id = uuid::Uuid::new_v4().to_string();
-    let mut payload = payload.clone();
-    if let Some(o) = payload.as_object_mut() {
-        o.insert("evenement_id".into(), serde_json::Value::String(event_id.clone()));
-        o.insert("type".into(), serde_json::Value::String(kind.into()));
-        o.insert("survenu_le".into(), serde_json::Value::String(Utc::now().to_rfc3339()));
-    }
-    sqlx::query("INSERT INTO outbox (evenement_id, type, vente_id, charge) VALUES (?, ?, ?, ?)")
-        .bind(event_id)
-        .bind(kind)
-        .bind(vente_id)
-        .bind(payload.to_string())
-        .execute(&mut **tx)
-        .await?;
     Ok(())
 }
 
