@@ -329,6 +329,14 @@ impl Stack {
         wait_http(&format!("http://127.0.0.1:{port}/health/ready"), name).await
     }
 
+    /// Runs `service`'s binary once with a replica's environment and `args`
+    /// (e.g. `reporting rebuild`), returning its exit status and output.
+    pub fn run_once(&self, service: &str, args: &[&str]) -> anyhow::Result<std::process::Output> {
+        let account = self.replicas.get(service).and_then(|rs| rs.first()).context("service inconnu")?.account.clone();
+        let env = self.env(service, &account, 0);
+        Ok(self.command(service, &env).args(args).stdin(Stdio::null()).output()?)
+    }
+
     /// Whether replica `index` of `service` has exited (and reaps it).
     pub fn replica_exited(&mut self, service: &str, index: usize) -> bool {
         match self.replicas.get_mut(service).and_then(|rs| rs.get_mut(index)).and_then(|r| r.child.as_mut()) {

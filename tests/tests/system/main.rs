@@ -19,6 +19,7 @@ mod journeys;
 mod load;
 mod observability;
 mod reports;
+mod reports_sales;
 mod sales;
 mod security;
 mod tills;
