@@ -50,6 +50,7 @@ async fn the_auditor_finds_nothing_after_sales_and_names_what_is_broken_behind_t
     let deleted = sell(&sys, &cashier, &[(3, 1)], "carte").await;
     let a = audit(&sys).await;
     assert!(a.ecarts.is_empty(), "{:#?}", a.ecarts);
+    assert!(a.non_verifie.is_empty(), "chaque producteur a son flux : {:?}", a.non_verifie);
     assert!(a.ventes >= 2 && a.mouvements > 0 && a.stocks > 0, "{a:?}");
     // The same audit for admins, through reporting.
     let via_api = sys.get_json("/api/rapports/audit", &admin).await;

@@ -282,6 +282,9 @@ async fn a_scripted_day_reports_exactly_what_was_sold_returned_and_cancelled() {
     let csv = sys.get(&format!("/api/rapports/ventes.csv?{}", period()), &admin).await.text().await.unwrap();
     let total_line = csv.lines().find(|l| l.contains(";total;;tous;")).unwrap_or_else(|| panic!("{csv}"));
     assert!(total_line.contains(&format!(";{brut};")), "{total_line}");
+    let audit = caisse_launcher::audit(&sys.stack.gateway_url, "admin", "demo1234", 60.0).await.unwrap();
+    assert!(audit.ecarts.is_empty(), "{:#?}", audit.ecarts);
+    assert!(audit.non_verifie.is_empty(), "{:?}", audit.non_verifie);
 }
 
 async fn batch(sys: &Sys, l: &mut Ledger, cashiers: &[(String, i64)], n: usize) {

@@ -200,10 +200,10 @@ fn parse_time(champ: &str, raw: &str) -> ApiResult<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(t.with_timezone(&Utc));
     }
+    // A date is a store day: it starts at midnight in America/Toronto.
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| d.and_utc())
+        .map(caisse_common::calendar::day_start)
         .ok_or_else(|| ApiError::field(champ, "date AAAA-MM-JJ ou horodatage RFC 3339 attendu"))
 }
 
