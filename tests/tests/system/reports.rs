@@ -88,9 +88,17 @@ async fn reporting_follows_the_ledger_and_the_catalogue_even_after_a_redis_flush
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     wait_until_reported(&sys, &admin, 2, "après FLUSHALL").await;
-    let alerts = sys.get_json("/api/rapports/stocks?magasin_id=2&alertes=true&limit=1000", &admin).await;
-    let ten =
-        alerts["stocks"].as_array().unwrap().iter().find(|s| s["produit_id"] == 10).expect("produit 10 en alerte");
+    // The threshold change is the event after the adjustment: wait for it too.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ten = loop {
+        let alerts = sys.get_json("/api/rapports/stocks?magasin_id=2&alertes=true&limit=1000", &admin).await;
+        let found = alerts["stocks"].as_array().unwrap().iter().find(|s| s["produit_id"] == 10).cloned();
+        if let Some(t) = found.filter(|t| t["seuil_alerte"] == 500) {
+            break t;
+        }
+        assert!(Instant::now() < deadline, "produit 10 en alerte : {alerts}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     assert_eq!((ten["seuil_alerte"].as_i64(), ten["statut"].as_str()), (Some(500), Some("sous_le_seuil")));
     let nom = sys.get_json("/api/produits/10", &admin).await["nom"].clone();
     assert_eq!(ten["nom"], nom, "le catalogue vient des événements de produit");
