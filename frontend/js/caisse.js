@@ -308,7 +308,7 @@ if (s) {
   } catch (_) { /* no draft */ }
   localStorage.removeItem(BROUILLON);
   initRecu(focusRecherche);
-  initVentesJour({ magasinId, login: s.employe.login, ouvrirRecu: afficherRecu, apres: focusRecherche });
+  initVentesJour({ magasinId, login: s.employe.login, gerant: s.employe.role === "gerant", ouvrirRecu: afficherRecu, apres: focusRecherche });
   $("btn-refus-vu").addEventListener("click", () => { horsLigne.oublierRefus(); bandeau(); q.focus(); });
   window.addEventListener("offline", passerHorsLigne);
   window.addEventListener("online", () => { retourEnLigne(); });

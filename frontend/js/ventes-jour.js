@@ -1,5 +1,5 @@
-// Today's sales of this cashier at this store (GET /api/ventes from local
-// midnight): reprint a receipt, cancel a sale, return some of its lines.
+// Today's sales of this cashier at this store, or of the whole store for a
+// gérant (GET /api/ventes from local midnight): reprint a receipt, cancel a sale, return some of its lines.
 // A return carries its own Idempotency-Key, kept until it has an answer.
 
 import { api, ErreurApi } from "./api.js";
@@ -42,7 +42,8 @@ export async function ouvrirVentesJour() {
 
 async function lister() {
   const { ventes } = await api("GET", `/api/ventes?du=${encodeURIComponent(debutJournee())}&limit=100`);
-  const miennes = ventes.filter((v) => v.caissier_login === ctx.login);
+  // A cashier sees their own sales; a gérant every sale of the store (and may cancel any).
+  const miennes = ctx.gerant ? ventes : ventes.filter((v) => v.caissier_login === ctx.login);
   const corps = $("ventes").tBodies[0];
   if (miennes.length === 0) {
     corps.replaceChildren(el("tr", {}, el("td", { colSpan: 5 }, "Aucune vente aujourd’hui.")));
@@ -69,7 +70,7 @@ async function lister() {
       actions.push(annuler, rendre);
     }
     return el("tr", { "data-vente": v.id },
-      el("td", {}, String(v.numero)), el("td", {}, heure(v.cree_le)),
+      el("td", {}, String(v.numero)), el("td", {}, heure(v.cree_le) + (ctx.gerant ? ` — ${v.caissier_login}` : "")),
       el("td", { className: "nombre" }, argent(v.total)), el("td", {}, STATUTS[v.statut] || v.statut),
       el("td", { className: "actions-ligne" }, actions));
   }));

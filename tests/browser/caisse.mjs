@@ -41,6 +41,7 @@ executer(async (browser) => {
   // Login page, then the register (caissier -> /caisse.html).
   await page.goto(BASE + "/index.html");
   await accessible(page, "connexion");
+  await capture(page, "connexion");
   await connexion(page, "caissier1", "/caisse.html");
   await page.waitForFunction(() => document.activeElement && document.activeElement.id === "q");
 
@@ -173,5 +174,17 @@ executer(async (browser) => {
   await page.click(`button[aria-label="Réimprimer le reçu ${numero}"]`);
   await page.locator("#dialogue-recu[open]").waitFor();
   assert((await texte(page, "#recu")).includes("Retour n°"), "le reçu réimprimé montre le retour");
-  return { ventes, vendus_produit_1: 3, retour_produit_1: 1 };
+  await page.keyboard.press("Escape");
+
+  // The store's gérant sees every sale of the day at the register and cancels the card sale.
+  const gerant = await nouvellePage(browser);
+  await connexion(gerant, "gerant1", "/caisse.html");
+  await gerant.keyboard.press("F7");
+  await gerant.locator(`#ventes tr[data-vente="${v2.id}"]`).waitFor();
+  gerant.once("dialog", (d) => d.accept());
+  await gerant.click(`button[aria-label="Annuler la vente ${numero2}"]`);
+  await gerant.locator(`#ventes tr[data-vente="${v2.id}"]`, { hasText: "Annulée" }).waitFor();
+  await accessible(gerant, "ventes du jour (gérant)");
+  await capture(gerant, "caisse-ventes-du-jour-gerant");
+  return { ventes, vendus_produit_1: 3, retour_produit_1: 1, produit_3_avant: stock3, vente_annulee: v2.id };
 });

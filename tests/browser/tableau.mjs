@@ -42,5 +42,13 @@ executer(async (browser) => {
   const [telechargement] = await Promise.all([page.waitForEvent("download"), page.click("#btn-csv")]);
   const csv = readFileSync(await telechargement.path(), "utf8");
   assert(csv.split("\n")[0].includes(";"), `CSV : ${csv.slice(0, 200)}`);
+  // Store stock page (any store for head office), states in words.
+  await page.goto(BASE + "/stock.html");
+  await page.fill("#magasin-id", "3");
+  await page.press("#magasin-id", "Enter");
+  await page.locator("#stocks tbody tr").first().waitFor();
+  assert(await page.locator("#stocks tbody tr").count() === 50, "une page de 50 produits");
+  await accessible(page, "stock du magasin");
+  await capture(page, "stock-magasin");
   return { alertes: alertes.length, csv_lignes: csv.trim().split("\n").length };
 });

@@ -67,6 +67,19 @@ async fn browser_cashier_scans_searches_pays_cash_and_reprints_one_sale_per_clic
         assert!(std::time::Instant::now() < deadline, "stock {now}, attendu {}", stock_before - sold + returned);
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+    // The gérant's cancellation of the card sale put its item back, once.
+    let cancelled = sys.get_json(&format!("/api/ventes/{}", summary["vente_annulee"].as_str().unwrap()), &gerant).await;
+    assert_eq!(cancelled["statut"], "annulee");
+    let before_3 = summary["produit_3_avant"].as_i64().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let now = sys.get_json("/api/stocks/magasins/1/produits/3", &gerant).await["quantite"].as_i64().unwrap();
+        if now == before_3 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "stock du produit 3 : {now}, attendu {before_3}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 #[tokio::test]
