@@ -59,11 +59,9 @@ export function heure(iso) {
   return iso ? HEURE.format(new Date(iso)) : "—";
 }
 
-/** Midnight today, local time, as RFC 3339 (for "today's sales"). */
-export function debutJournee() {
-  const d = new Date();
-  d.setHours(0, 0, 0, 0);
-  return d.toISOString();
+/** Today as a store day (AAAA-MM-JJ, America/Toronto), as vente's lists read `du`. */
+export function aujourdhuiMagasin() {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "America/Toronto" }).format(new Date());
 }
 
 /** A fresh idempotency key (UUID v4), also outside secure contexts. */

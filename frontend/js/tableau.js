@@ -4,7 +4,7 @@
 // saved as a file).
 
 import { api, signaler, ErreurApi } from "./api.js";
-import { argent, cents, el } from "./format.js";
+import { argent, aujourdhuiMagasin, cents, el } from "./format.js";
 import { barres } from "./graphique.js";
 import * as session from "./session.js";
 
@@ -91,9 +91,10 @@ async function exporter() {
 if (s) {
   session.entete(s);
   $("lien-produits").hidden = s.employe.role !== "admin";
-  const aujourdhui = new Date();
-  $("au").value = iso(aujourdhui);
-  $("du").value = iso(new Date(aujourdhui.getTime() - 6 * 86400000));
+  // Store days (America/Toronto), as reporting counts them.
+  const aujourdhui = aujourdhuiMagasin();
+  $("au").value = aujourdhui;
+  $("du").value = iso(new Date(Date.parse(aujourdhui + "T12:00:00") - 6 * 86400000));
   $("filtres").addEventListener("submit", (ev) => { ev.preventDefault(); charger().catch(signaler); });
   $("btn-csv").addEventListener("click", () => exporter().catch(signaler));
   (async () => {

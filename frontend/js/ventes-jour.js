@@ -1,9 +1,10 @@
 // Today's sales of this cashier at this store, or of the whole store for a
-// gérant (GET /api/ventes from local midnight): reprint a receipt, cancel a sale, return some of its lines.
+// gérant (GET /api/ventes from the start of the store day): reprint a
+// receipt, cancel a sale, return some of its lines.
 // A return carries its own Idempotency-Key, kept until it has an answer.
 
 import { api, ErreurApi } from "./api.js";
-import { argent, debutJournee, el, heure, nouvelleCle } from "./format.js";
+import { argent, aujourdhuiMagasin, el, heure, nouvelleCle } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 const STATUTS = { terminee: "Payée", annulation: "Annulation en cours", annulee: "Annulée" };
@@ -41,7 +42,7 @@ export async function ouvrirVentesJour() {
 }
 
 async function lister() {
-  const { ventes } = await api("GET", `/api/ventes?du=${encodeURIComponent(debutJournee())}&limit=100`);
+  const { ventes } = await api("GET", `/api/ventes?du=${aujourdhuiMagasin()}&limit=100`);
   // A cashier sees their own sales; a gérant every sale of the store (and may cancel any).
   const miennes = ctx.gerant ? ventes : ventes.filter((v) => v.caissier_login === ctx.login);
   const corps = $("ventes").tBodies[0];

@@ -1,7 +1,7 @@
-// The head office dashboard in Chromium: every store side by side, the
-// trend chart (7 days), the stock alerts with their state in words, and the
-// CSV export downloaded through the page. (Sales figures need vente's events
-// in reporting: `vendre` is used once vente publishes them.)
+// The head office dashboard in Chromium: two sales in two stores reach it
+// through reporting (every store side by side), the trend chart draws
+// today's bar, top products, the stock alerts with their state in words,
+// the CSV export downloaded through the page, and the store stock page.
 
 import { readFileSync } from "node:fs";
 import { accessible, apiJson, assert, BASE, capture, connexion, executer, jeton, nouvellePage } from "./lib.mjs";
@@ -15,12 +15,28 @@ async function vendre(login, produitId, quantite) {
 
 executer(async (browser) => {
   const admin = await jeton("admin");
+  const v1 = await vendre("caissier1", 4, 2);
+  const v2 = await vendre("caissier2", 5, 1);
   const page = await nouvellePage(browser);
   await connexion(page, "admin", "/tableau.html");
-  await page.waitForFunction(() => document.body.dataset.charge !== undefined);
+  // Reporting reads the sales from vente's events: refresh until both are in (bounded).
+  const limiteVentes = Date.now() + 30000;
+  for (;;) {
+    await page.waitForFunction(() => document.body.dataset.charge !== undefined);
+    if (Number(await page.evaluate(() => document.body.dataset.charge)) >= 2) break;
+    assert(Date.now() < limiteVentes, "le tableau de bord n'a pas reçu les 2 ventes en 30 s");
+    await page.evaluate(() => { delete document.body.dataset.charge; });
+    await page.click("#btn-actualiser");
+  }
+  const fr = (s) => new Intl.NumberFormat("fr-CA", { style: "currency", currency: "CAD" }).format(Number(s));
+  for (const [m, v] of [[1, v1], [2, v2]]) {
+    const ligne = await page.locator(`#ventes-magasins tr[data-magasin="${m}"]`).innerText();
+    assert(ligne.includes(fr(v.total)), `magasin ${m} : ${ligne} (vente de ${v.total})`);
+  }
+  const hauteurs = await page.$$eval("svg.graphique rect.barre-jour", (rs) => rs.map((r) => Number(r.getAttribute("height"))));
+  assert(hauteurs.length === 7 && hauteurs[6] > 0, `la barre d'aujourd'hui est dessinée : ${hauteurs}`);
+  assert(await page.locator("#top-montant li").count() === 2, "les 2 produits vendus sont classés");
   assert(await page.locator("#ventes-magasins tbody tr").count() === 5, "les 5 magasins côte à côte");
-  const barres = await page.$$eval("svg.graphique rect.barre-jour", (rs) => rs.length);
-  assert(barres === 7, `7 jours dans le graphique : ${barres}`);
   // Stock alerts: what reporting holds (it is still reading stock's events
   // at start-up, so refresh until the page and the API agree; bounded).
   const limite = Date.now() + 30000;
@@ -50,5 +66,5 @@ executer(async (browser) => {
   assert(await page.locator("#stocks tbody tr").count() === 50, "une page de 50 produits");
   await accessible(page, "stock du magasin");
   await capture(page, "stock-magasin");
-  return { alertes: alertes.length, csv_lignes: csv.trim().split("\n").length };
+  return { ventes: [v1.id, v2.id], alertes: alertes.length, csv_lignes: csv.trim().split("\n").length };
 });
