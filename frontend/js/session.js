@@ -12,7 +12,7 @@ const ACCUEIL = {
   caissier: "/caisse.html",
   gerant: "/caisse.html",
   admin: "/tableau.html",
-  logistique: "/stock.html",
+  logistique: "/logistique.html",
 };
 
 export const ROLES = {

@@ -1,5 +1,6 @@
-// Stock of a store (store staff: their own; admin: any), paged, with the
-// alert state of each entry written out (not colour alone).
+// Stock of a store (store staff: their own; admin and logistics: any),
+// paged, or its alerts only, with the state of each entry written out (not
+// colour alone).
 
 import { api, signaler } from "./api.js";
 import { el } from "./format.js";
@@ -18,6 +19,7 @@ function etat(st) {
 }
 
 async function page(reset) {
+  if ($("alertes-seulement").checked) return alertes();
   const apres = reset ? "" : `&apres=${suivant}`;
   const r = await api("GET", `/api/stocks/magasins/${magasin}?limit=50${apres}`);
   const lignes = r.stocks.map((st) => el("tr", {},
@@ -31,7 +33,20 @@ async function page(reset) {
   $("magasin").textContent = `— magasin ${magasin}`;
 }
 
+/** The store's entries in alert only (GET /api/stocks/alertes). */
+async function alertes() {
+  const r = await api("GET", `/api/stocks/alertes?magasin_id=${magasin}&limit=100`);
+  $("stocks").tBodies[0].replaceChildren(...(r.alertes.length ? r.alertes.map((st) => el("tr", {},
+    el("td", {}, String(st.produit_id)), el("td", { className: "nombre" }, String(st.quantite)),
+    el("td", { className: "nombre" }, String(st.seuil_alerte)), el("td", { className: "nombre" }, String(st.seuil_surstock)),
+    el("td", {}, etat(st))))
+    : [el("tr", {}, el("td", { colSpan: 5 }, "Aucune alerte."))]));
+  $("btn-suite").hidden = true;
+  $("magasin").textContent = `— magasin ${magasin}`;
+}
+
 if (s) {
+  $("alertes-seulement").addEventListener("change", () => { if (magasin) page(true).catch(signaler); });
   session.entete(s);
   const role = s.employe.role;
   $("lien-caisse").hidden = !["caissier", "gerant"].includes(role);

@@ -65,6 +65,11 @@ executer(async (browser) => {
   await page.locator("#stocks tbody tr").first().waitFor();
   assert(await page.locator("#stocks tbody tr").count() === 50, "une page de 50 produits");
   await accessible(page, "stock du magasin");
+  const alertes3 = (await apiJson("GET", "/api/stocks/alertes?magasin_id=3&limit=100", admin)).alertes;
+  await page.check("#alertes-seulement");
+  await page.waitForFunction((n) => document.querySelectorAll("#stocks tbody tr").length === n, alertes3.length);
+  const texte = await page.locator("#stocks tbody").innerText();
+  assert(alertes3.length > 0 && /Rupture|Sous le seuil|Surstock/.test(texte), `alertes du magasin 3 : ${texte.slice(0, 200)}`);
   await capture(page, "stock-magasin");
   return { ventes: [v1.id, v2.id], alertes: alertes.length, csv_lignes: csv.trim().split("\n").length };
 });

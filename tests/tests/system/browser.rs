@@ -125,3 +125,23 @@ async fn browser_offline_register_queues_three_sales_and_records_each_once_after
         assert_eq!(sys.get_json(&stock_of(p), &gerant).await["quantite"].as_i64().unwrap(), before[i] - sold);
     }
 }
+
+#[tokio::test]
+async fn browser_logistics_ships_to_a_store_once_per_click_and_the_store_stock_rises() {
+    let sys = Sys::start().await;
+    let auth = sys.login("logistique").await;
+    let store = sys.login("gerant2").await;
+    let centre_before = sys.get_json("/api/stocks/magasins/6/produits/9", &auth).await["quantite"].as_i64().unwrap();
+    let store_before = sys.get_json("/api/stocks/magasins/2/produits/9", &store).await["quantite"].as_i64().unwrap();
+    let summary = run_script(&sys, "logistique.mjs").await;
+    let shipped = summary["expedie"].as_i64().unwrap();
+    // A double-clicked shipment moved the goods once; the refused one moved nothing.
+    assert_eq!(
+        sys.get_json("/api/stocks/magasins/2/produits/9", &store).await["quantite"].as_i64().unwrap(),
+        store_before + shipped
+    );
+    assert_eq!(
+        sys.get_json("/api/stocks/magasins/6/produits/9", &auth).await["quantite"].as_i64().unwrap(),
+        centre_before - shipped
+    );
+}
