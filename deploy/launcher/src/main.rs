@@ -55,7 +55,8 @@ async fn run() -> anyhow::Result<()> {
     println!("  Caisse enregistreuse {g}/caisse.html  (caissier1, caissier2 …)");
     println!("  Siège : tableau      {g}/tableau.html (admin)");
     println!("  Siège : catalogue    {g}/produits.html (admin)");
-    println!("  Stock du magasin     {g}/stock.html   (gerant1, logistique)");
+    println!("  Logistique (envois)  {g}/logistique.html (logistique)");
+    println!("  Stock du magasin     {g}/stock.html   (gerant1)");
     println!("  Documentation API    {g}/docs/");
     println!("  Passerelle (santé)   {g}/health");
     if let Some(p) = &stack.prometheus_url {
