@@ -79,6 +79,13 @@ executer(async (browser) => {
   const apres = await lignes(page);
   assert(JSON.stringify(avant) === JSON.stringify(apres), `panier intact après rechargement : ${JSON.stringify(apres)}`);
 
+  // A second tab of the same register shows the same cart (it lives in panier).
+  const onglet = await page.context().newPage();
+  await onglet.goto(BASE + "/caisse.html");
+  await attendreLigne(onglet, 2, 2);
+  assert(JSON.stringify(await lignes(onglet)) === JSON.stringify(avant), "le 2e onglet montre le même panier");
+  await onglet.close();
+
   // A refused token (expired, revoked): back to login with a message, then
   // back to the register with the cart and the typed text kept.
   await page.evaluate(() => {

@@ -18,6 +18,20 @@ executer(async (browser) => {
   await page.click("#btn-precedents");
   await page.locator('#produits tr[data-produit="1"]').waitFor();
 
+  // Create a product: barcode with its GS1 check digit.
+  const corps = "77012345678";
+  const somme = [...corps].reverse().reduce((t, d, i) => t + Number(d) * (i % 2 === 0 ? 3 : 1), 0);
+  const code = corps + ((10 - (somme % 10)) % 10);
+  await page.click("#btn-nouveau");
+  await page.fill("#nom", "Sirop de bouleau 250 ml");
+  await page.fill("#description", "Produit ajouté par le test du siège");
+  await page.fill("#prix", "11.95");
+  await page.fill("#code_barres", code);
+  await page.click("#btn-enregistrer");
+  await page.locator("#message", { hasText: "enregistré (version 1)" }).waitFor();
+  const cree = (await apiJson("GET", `/api/produits?q=${code}`, admin)).produits[0];
+  assert(cree && cree.nom === "Sirop de bouleau 250 ml" && cree.prix === "11.95", `produit créé : ${JSON.stringify(cree)}`);
+
   // Search, open product 7, change its price.
   const p7 = await apiJson("GET", "/api/produits/7", admin);
   await page.fill("#q", p7.nom);
@@ -66,5 +80,5 @@ executer(async (browser) => {
   assert(fin.prix === prix2, `prix final ${fin.prix}`);
   await page.locator("#historique li", { hasText: "admin" }).first().waitFor();
   await capture(page, "siege-editeur", { fullPage: true });
-  return { produit: 7, prix: prix2, nom: fin.nom };
+  return { produit: 7, prix: prix2, nom: fin.nom, cree: cree.id };
 });
