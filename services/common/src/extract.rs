@@ -21,37 +21,70 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|ct| {
-                let ct = ct.to_ascii_lowercase();
-                ct.starts_with("application/json") || (ct.starts_with("application/") && ct.contains("+json"))
-            })
-            .unwrap_or(false);
-        if !is_json {
-            return Err(ApiError::UnsupportedMediaType(
-                "Envoyez le corps en JSON avec l'en-tête Content-Type: application/json.".into(),
-            ));
-        }
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::BadRequest(format!("Corps illisible : {e}"))
-            }
-        })?;
-        parse_json(&bytes).map(Json)
+        require_json_content_type(&req)?;
+        parse_json(&read_body(req, state).await?).map(Json)
     }
 }
 
-/// Parses a JSON document into `T`, mapping syntax errors to 400 and
-/// type/shape errors to 422 naming the field.
+/// An optional JSON body: an empty body is `None` (whatever its headers);
+/// anything else must be JSON, exactly as for [`Json`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let declared = require_json_content_type(&req);
+        let bytes = read_body(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        declared?;
+        parse_json(&bytes).map(|v| OptionalJson(Some(v)))
+    }
+}
+
+fn require_json_content_type(req: &Request) -> Result<(), ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|ct| {
+            let ct = ct.to_ascii_lowercase();
+            ct.starts_with("application/json") || (ct.starts_with("application/") && ct.contains("+json"))
+        })
+        .unwrap_or(false);
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(
+            "Envoyez le corps en JSON avec l'en-tête Content-Type: application/json.".into(),
+        ))
+    }
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::BadRequest(format!("Corps illisible : {e}"))
+        }
+    })
+}
+
+/// Parses a JSON document into `T`, mapping syntax errors (and anything
+/// after the document) to 400 and type/shape errors to 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize(de) {
-        Ok(v) => Ok(v),
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize(&mut de) {
+        // One document and nothing after it: `{"a":1} !!` or `{..}{..}` is not JSON.
+        Ok(v) => de.end().map(|()| v).map_err(|e| ApiError::BadRequest(format!("JSON mal formé : {e}"))),
         Err(err) => {
             let path = err.path().to_string();
             let inner = err.into_inner();
@@ -215,5 +248,19 @@ mod key_tests {
         assert_eq!(super::fingerprint(&(1, "a")), super::fingerprint(&(1, "a")));
         assert_ne!(super::fingerprint(&(1, "a")), super::fingerprint(&(1, "b")));
         assert_eq!(super::fingerprint(&0).len(), 64);
+    }
+
+    #[test]
+    fn trailing_data_after_the_json_document_is_refused() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Q {
+            #[allow(dead_code)]
+            quantite: i64,
+        }
+        for bad in [&br#"{"quantite": 2} trailing garbage !!"#[..], br#"{"quantite":3}{"quantite":999}"#] {
+            let err = super::parse_json::<Q>(bad).expect_err("données après le document");
+            assert_eq!(err.status(), axum::http::StatusCode::BAD_REQUEST);
+        }
+        assert!(super::parse_json::<Q>(b"{\"quantite\": 2}\n  ").is_ok(), "espaces finaux permis");
     }
 }

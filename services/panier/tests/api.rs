@@ -239,3 +239,29 @@ async fn closing_with_impossible_sold_lines_is_a_422_and_changes_nothing() {
     assert_eq!(cart["statut"], "ouvert");
     assert_eq!(cart["lignes"][0]["quantite"], 2);
 }
+
+/// Issue 12: `POST /api/paniers` ignored Content-Type, and its 413 was plain text.
+#[tokio::test]
+async fn opening_a_cart_takes_json_or_nothing() {
+    let app = app().await;
+    let post = |ct: Option<&'static str>, body: Vec<u8>| {
+        let mut req = app.http.post(format!("{}/api/paniers", app.url)).header("authorization", cashier());
+        if let Some(ct) = ct {
+            req = req.header("content-type", ct);
+        }
+        async move { req.body(body).send().await.unwrap() }
+    };
+    // No body at all: a cart at the cashier's store.
+    assert_eq!(post(None, vec![]).await.status(), StatusCode::CREATED);
+    assert_eq!(post(Some("application/json"), b"{}".to_vec()).await.status(), StatusCode::CREATED);
+    for (ct, body) in [(Some("text/plain"), &b"{}"[..]), (Some("application/xml"), b"<panier/>"), (None, b"{}")] {
+        let res = post(ct, body.to_vec()).await;
+        assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{ct:?}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+    }
+    let trailing = post(Some("application/json"), br#"{"magasin_id": 1} !!"#.to_vec()).await;
+    assert_eq!(trailing.status(), StatusCode::BAD_REQUEST);
+    let huge = post(Some("application/json"), vec![b' '; 512 * 1024]).await;
+    assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(huge.headers()["content-type"], "application/problem+json");
+}

@@ -11,7 +11,7 @@ use axum::{
 use caisse_common::{
     ApiError, ApiResult, Auth, Role,
     client::{CallCtx, RequestId},
-    extract::{Json, Path, parse_json},
+    extract::{Json, OptionalJson, Path},
 };
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -154,12 +154,11 @@ pub async fn create_panier(
     State(state): State<AppState>,
     auth: Auth,
     rid: RequestId,
-    body: axum::body::Bytes,
+    OptionalJson(body): OptionalJson<NouveauPanier>,
 ) -> ApiResult<impl IntoResponse> {
     auth.require_role(&[Role::Caissier, Role::Gerant, Role::Admin])?;
     // The body is optional: an empty POST opens a cart at the caller's store.
-    let body: NouveauPanier =
-        if body.iter().all(u8::is_ascii_whitespace) { NouveauPanier::default() } else { parse_json(&body)? };
+    let body = body.unwrap_or_default();
     let requested = body.magasin_id;
     let magasin_id = requested
         .or(auth.magasin_id)
