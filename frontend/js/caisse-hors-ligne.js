@@ -62,6 +62,7 @@ export function modeHorsLigne(etat, afficherPanier, chargerPanier) {
     if (horsLigne.file().length) {
       const r = await horsLigne.synchroniser();
       if (r.envoyees) annoncer(`${r.envoyees} vente(s) hors ligne enregistrée(s).`);
+      if (horsLigne.file().length === 0) $("etat-encaissement").textContent = "";
     }
     if (etat.horsLigne && horsLigne.file().length === 0) {
       etat.horsLigne = false;

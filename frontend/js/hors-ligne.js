@@ -109,8 +109,8 @@ export function synchroniser() {
 async function envoyer() {
   let envoyees = 0, refusees = 0;
   for (const v of file()) {
+    let panierId = v.panier_id;
     try {
-      let panierId = v.panier_id;
       if (!panierId) {
         panierId = (await api("POST", "/api/paniers")).id;
         maj(v.cle, { panier_id: panierId });
@@ -130,7 +130,9 @@ async function envoyer() {
       envoyees += 1;
     } catch (err) {
       if (!(err instanceof ErreurApi) || err.reseau || err.statut >= 500 || err.statut === 401) break;
-      // A final refusal (stock, price change, cart): out of the queue, shown to the cashier.
+      // A final refusal (stock, price change, cart): out of the queue, shown to
+      // the cashier; the cart opened for it is emptied (it sold nothing).
+      if (panierId) await api("DELETE", `/api/paniers/${panierId}/lignes`).catch(() => {});
       ecrireFile(file().filter((x) => x.cle !== v.cle));
       const manquants = (err.corps && err.corps.manquants) || [];
       const noms = manquants.map((m) => {

@@ -2,7 +2,8 @@
 // worker with the network cut; three
 // sales are rung up from the cached catalogue and queued with their keys;
 // the network comes back with the second checkout's answer lost on the way
-// (the sync is interrupted half-way), and the queue is sent again in order.
+// (the sync is interrupted half-way), and the queue is sent again in order;
+// a 4th sale asking more than the store holds is refused at sync and shown.
 // Prints what it sold; the Rust test checks each sale exists once and the
 // stock moved once.
 
@@ -48,8 +49,22 @@ executer(async (browser) => {
     await page.waitForFunction((n) => document.body.dataset.enAttente === String(n), i + 1);
     ventes.push({ produit_id: p.id, quantite });
   }
+  // A 4th sale the store cannot cover (more than its stock): refused at sync.
+  const p14 = await apiJson("GET", "/api/produits/14", t);
+  const stock14 = (await apiJson("GET", "/api/stocks/magasins/2/produits/14", t)).quantite;
+  await page.fill("#q", p14.code_barres);
+  await page.press("#q", "Enter");
+  await page.locator('tr[data-produit="14"]').waitFor();
+  await page.fill("#quantite-14", String(stock14 + 1));
+  await page.press("#quantite-14", "Enter");
+  await page.waitForFunction((q) => Number(document.querySelector('tr[data-produit="14"]').dataset.quantite) === q, stock14 + 1);
+  await page.keyboard.press("F9");
+  await page.click("#btn-encaisser");
+  await page.locator("#dialogue-recu[open]").waitFor();
+  await page.keyboard.press("Escape");
+  await page.waitForFunction(() => document.body.dataset.enAttente === "4");
   const bandeau = await page.locator("#bandeau-hors-ligne").innerText();
-  assert(bandeau.includes("Hors ligne — 3 vente(s) en attente"), `bandeau : ${bandeau}`);
+  assert(bandeau.includes("Hors ligne — 4 vente(s) en attente"), `bandeau : ${bandeau}`);
   await accessible(page, "caisse hors ligne");
   await capture(page, "caisse-hors-ligne");
 
@@ -63,8 +78,8 @@ executer(async (browser) => {
     return route.abort("connectionreset"); // ...and the register never hears of it
   });
   await page.context().setOffline(false);
-  // The sync stops at the lost answer: one sent, two waiting (bounded wait).
-  await page.waitForFunction(() => document.body.dataset.enAttente === "2");
+  // The sync stops at the lost answer: one sent, three waiting (bounded wait).
+  await page.waitForFunction(() => document.body.dataset.enAttente === "3");
   await page.unroute("**/api/ventes");
   // vente did record the 2nd sale whose answer was lost: the queue still holds it.
   const enregistrees = (await apiJson("GET", "/api/ventes?limit=10", t)).ventes.filter((v) => v.caissier_login === "caissier2").length;
@@ -72,5 +87,10 @@ executer(async (browser) => {
   // The next sync (every 3 s) resends the 2nd with the same cart and key, then the 3rd.
   await page.waitForFunction(() => document.body.dataset.enAttente === "0", null, { timeout: 60000 });
   await page.locator("#bandeau-hors-ligne").waitFor({ state: "hidden" });
-  return { ventes, envois_interceptes: checkouts, enregistrees_pendant_interruption: enregistrees };
+  // The refused one is shown to the cashier with the line and what is available.
+  const refus = await page.locator("#refus-hors-ligne").innerText();
+  assert(refus.includes(p14.nom) && refus.includes(`${stock14} disponible`), `refus affiché : ${refus}`);
+  await capture(page, "caisse-hors-ligne-refus");
+  assert(await page.locator("#panier-vide").isVisible(), "le panier de la caisse est vide après la synchronisation");
+  return { ventes, envois_interceptes: checkouts, enregistrees_pendant_interruption: enregistrees, refuse: { produit_id: 14, stock: stock14 } };
 });

@@ -124,6 +124,10 @@ async fn browser_offline_register_queues_three_sales_and_records_each_once_after
         let sold = summary["ventes"][i]["quantite"].as_i64().unwrap();
         assert_eq!(sys.get_json(&stock_of(p), &gerant).await["quantite"].as_i64().unwrap(), before[i] - sold);
     }
+    // The sale refused at sync moved nothing.
+    let refused = &summary["refuse"];
+    let p = refused["produit_id"].as_i64().unwrap();
+    assert_eq!(sys.get_json(&stock_of(p), &gerant).await["quantite"], refused["stock"]);
 }
 
 #[tokio::test]
