@@ -15,7 +15,8 @@ use crate::events::Producer;
 /// One thing that does not add up, with the ids involved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Ecart {
-    /// `stock_registre`, `vente_mouvements`, `mouvement_sans_vente`, `rapport_stock`, `evenements_en_attente`.
+    /// `stock_registre`, `vente_mouvements`, `mouvement_sans_vente`, `rapport_stock`, `rapport_ventes`,
+    /// `evenements_en_attente`.
     pub verification: String,
     pub detail: String,
 }
@@ -96,6 +97,22 @@ pub async fn run(t: &Target<'_>) -> anyhow::Result<Audit> {
         receipts.push(t.get::<Value>(&format!("/api/ventes/{}", v["id"].as_str().unwrap_or_default())).await?);
     }
     check_sales(&receipts, &movements, &mut audit.ecarts);
+    // reporting's sales per store and day against vente's (reporting follows
+    // events: a few seconds to catch up).
+    let sold = sales_by_day(&receipts);
+    let mut lagging = Vec::new();
+    for _ in 0..20 {
+        lagging.clear();
+        for (day, stores) in &sold {
+            let report: Value = t.get(&format!("/api/rapports/ventes?du={day}&au={day}")).await?;
+            check_reported_sales(day, stores, &report, &mut lagging);
+        }
+        if lagging.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    audit.ecarts.extend(lagging);
     // reporting follows events: give it a few seconds to catch up.
     let mut lagging = Vec::new();
     for _ in 0..20 {
@@ -259,6 +276,50 @@ pub fn check_sales(receipts: &[Value], movements: &[Value], out: &mut Vec<Ecart>
     }
 }
 
+type DaySales = BTreeMap<chrono::NaiveDate, BTreeMap<i64, (i64, rust_decimal::Decimal)>>;
+
+/// Completed sales (count, gross) per store day and store, from vente's receipts.
+pub fn sales_by_day(receipts: &[Value]) -> DaySales {
+    let mut out: DaySales = BTreeMap::new();
+    for r in receipts {
+        let Some(done) = r["terminee_le"].as_str().and_then(|t| t.parse::<chrono::DateTime<chrono::Utc>>().ok()) else {
+            continue;
+        };
+        let total: rust_decimal::Decimal = r["total"].as_str().and_then(|t| t.parse().ok()).unwrap_or_default();
+        let e = out
+            .entry(crate::calendar::store_day(done))
+            .or_default()
+            .entry(r["magasin_id"].as_i64().unwrap_or_default())
+            .or_default();
+        e.0 += 1;
+        e.1 += total;
+    }
+    out
+}
+
+/// reporting's count and gross per store on `day` equal vente's.
+pub fn check_reported_sales(
+    day: &chrono::NaiveDate,
+    stores: &BTreeMap<i64, (i64, rust_decimal::Decimal)>,
+    report: &Value,
+    out: &mut Vec<Ecart>,
+) {
+    for (magasin, (n, brut)) in stores {
+        let row =
+            report["magasins"].as_array().and_then(|m| m.iter().find(|s| s["magasin_id"].as_i64() == Some(*magasin)));
+        let got = row.map(|r| {
+            let b: rust_decimal::Decimal = r["brut"].as_str().and_then(|t| t.parse().ok()).unwrap_or_default();
+            (r["nb_ventes"].as_i64().unwrap_or_default(), b)
+        });
+        if got != Some((*n, *brut)) {
+            out.push(ecart(
+                "rapport_ventes",
+                format!("magasin {magasin}, jour {day} : vente {n} vente(s) pour {brut}, reporting {got:?}"),
+            ));
+        }
+    }
+}
+
 /// reporting's stock view equals stock's quantities.
 pub fn check_reported_stock(stock: &BTreeMap<Key, i64>, reported: &Value, out: &mut Vec<Ecart>) {
     let rows = reported["stocks"].as_array().cloned().unwrap_or_default();
@@ -337,5 +398,26 @@ mod tests {
         check_sales(&[sale], &bad, &mut out);
         assert_eq!(out.len(), 1);
         assert!(out[0].detail.starts_with("annulation annulation:a"), "{}", out[0].detail);
+    }
+
+    #[test]
+    fn reported_sales_per_store_day_must_match_the_receipts() {
+        // 03:30 UTC on 9 March is still 8 March in Toronto.
+        let receipts = [
+            json!({"magasin_id": 1, "terminee_le": "2026-03-09T03:30:00Z", "total": "11.50"}),
+            json!({"magasin_id": 1, "terminee_le": "2026-03-09T15:00:00Z", "total": "2.30"}),
+            json!({"magasin_id": 2, "terminee_le": null, "total": null}),
+        ];
+        let by_day = sales_by_day(&receipts);
+        assert_eq!(by_day.len(), 2);
+        let day8: chrono::NaiveDate = "2026-03-08".parse().unwrap();
+        let report = json!({"magasins": [{"magasin_id": 1, "nb_ventes": 1, "brut": "11.50"}]});
+        let mut out = Vec::new();
+        check_reported_sales(&day8, &by_day[&day8], &report, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        let wrong = json!({"magasins": [{"magasin_id": 1, "nb_ventes": 2, "brut": "13.80"}]});
+        check_reported_sales(&day8, &by_day[&day8], &wrong, &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].detail.starts_with("magasin 1, jour 2026-03-08"), "{}", out[0].detail);
     }
 }
