@@ -58,6 +58,15 @@ fn compose_declares_the_whole_topology_with_replicas_and_healthchecks() {
             s.name
         );
     }
+    let dockerfile = read("deploy/Dockerfile");
+    let bins = dockerfile.lines().find_map(|l| l.strip_prefix("ARG BINS=")).expect("ARG BINS du Dockerfile");
+    for s in SERVICES {
+        assert!(
+            bins.split(['"', ' ']).any(|b| b == s.name),
+            "{} absent de l'image (deploy/Dockerfile, ARG BINS)",
+            s.name
+        );
+    }
     let setup = doc["services"]["setup"]["command"].as_sequence().expect("setup command");
     let setup = format!("{setup:?}");
     assert!(setup.contains("caisse-launcher provision"), "{setup}");
