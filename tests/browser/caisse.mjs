@@ -1,7 +1,9 @@
 // The cashier register in Chromium: log in, scan, search by name, change a
-// quantity, reload mid-cart, a refused token (back to login, work kept), pay cash (change shown), receipt and its print
-// stylesheet, double-click checkout (one sale), out of stock names the line,
-// today's sales (reprint, partial return). Prints the sales it made.
+// quantity, reload mid-cart, a second tab, a refused token (back to login,
+// work kept), pay cash (change shown), receipt and its print stylesheet,
+// double-click checkout (one sale), a lost checkout answer retried with the
+// same key (one sale), out of stock names the line, today's sales (partial
+// return, reprint; a gérant cancels). Prints the sales it made.
 
 import { accessible, apiJson, assert, BASE, capture, connexion, executer, jeton, nouvellePage } from "./lib.mjs";
 
@@ -158,13 +160,27 @@ executer(async (browser) => {
   assert(await page.locator('tr[data-produit="3"].en-defaut').isVisible(), "la ligne en défaut est marquée");
   await capture(page, "caisse-rupture");
 
-  // Fix the quantity, pay by card.
+  // Fix the quantity, pay by card — and the answer is lost on the way back
+  // (vente records the sale, the register never hears of it).
   await page.fill("#quantite-3", "1");
   await page.press("#quantite-3", "Enter");
   await attendreLigne(page, 3, 1);
   await page.keyboard.press("F9");
+  const cles = [];
+  await page.route("**/api/ventes", async (route) => {
+    if (route.request().method() !== "POST") return route.continue();
+    cles.push(route.request().headers()["idempotency-key"]);
+    if (cles.length > 1) return route.continue();
+    await route.fetch();
+    return route.abort("connectionreset");
+  });
   await page.click("#btn-encaisser");
+  await page.locator("#etat-encaissement", { hasText: "Aucune réponse définitive" }).waitFor();
+  // Retry (F4): the same key, so vente answers with the sale it already recorded.
+  await page.keyboard.press("F4");
   await page.locator("#dialogue-recu[open]").waitFor();
+  await page.unroute("**/api/ventes");
+  assert(cles.length === 2 && cles[0] && cles[0] === cles[1], `même clé au nouvel essai : ${cles}`);
   const numero2 = Number((await texte(page, "#recu")).match(/Reçu n° (\d+)/)[1]);
   await page.keyboard.press("Escape");
   const v2 = (await apiJson("GET", "/api/ventes?limit=10", t)).ventes.find((v) => v.numero === numero2);
