@@ -25,6 +25,15 @@ pub fn upstream_lines(servers: &[String]) -> String {
     servers.iter().map(|s| format!("server {s} max_fails=2 fail_timeout=5s;")).collect::<Vec<_>>().join("\n        ")
 }
 
+/// Variables shared by every target: limits that must match the services'.
+fn shared_vars() -> BTreeMap<String, String> {
+    let limit = caisse_common::server::BODY_LIMIT;
+    let mut vars = BTreeMap::new();
+    vars.insert("BODY_LIMIT".into(), limit.to_string());
+    vars.insert("BODY_LIMIT_TEXT".into(), format!("{} Kio", limit / 1024));
+    vars
+}
+
 /// Variables for the native run.
 pub fn native_vars(
     run_dir: &str,
@@ -33,7 +42,7 @@ pub fn native_vars(
     ports: &BTreeMap<&'static str, Vec<u16>>,
     as_root: bool,
 ) -> BTreeMap<String, String> {
-    let mut vars = BTreeMap::new();
+    let mut vars = shared_vars();
     vars.insert("USER_DIRECTIVE".into(), if as_root { "user root;".into() } else { String::new() });
     vars.insert("RUN_DIR".into(), run_dir.into());
     vars.insert("LISTEN".into(), listen.into());
@@ -50,7 +59,7 @@ pub fn native_vars(
 
 /// Variables for docker compose / Kubernetes: services by DNS name on port 8000.
 pub fn container_vars(resolver: &str) -> BTreeMap<String, String> {
-    let mut vars = BTreeMap::new();
+    let mut vars = shared_vars();
     vars.insert("USER_DIRECTIVE".into(), String::new());
     vars.insert("RUN_DIR".into(), "/var/cache/nginx/caisse".into());
     vars.insert("LISTEN".into(), "8080".into());
@@ -94,6 +103,8 @@ mod tests {
         assert!(native.contains("server 127.0.0.1:1001 max_fails=2"));
         let compose = render(TEMPLATE, &container_vars("resolver 127.0.0.11 valid=10s;")).unwrap();
         assert!(compose.contains("server produit:8000"));
+        let limit = format!("client_max_body_size {};", caisse_common::server::BODY_LIMIT);
+        assert!(native.contains(&limit) && compose.contains(&limit), "one body limit, the services' own");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The platform every service runs on: pool, cache, client, metrics, token
 //! keys; the shared routes (health, metrics, OpenAPI); the HTTP layers
-//! (request id, trace, body limit, panic guard); graceful shutdown.
+//! (request id, trace, body limit, unread-body drain, panic guard); graceful
+//! shutdown.
 
 use std::{sync::Arc, time::Duration};
 
@@ -115,6 +116,7 @@ impl Platform {
             .method_not_allowed_fallback(method_not_allowed)
             .layer(Extension(self.keys.clone()))
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
+            .layer(middleware::from_fn(crate::drain::drain_unread_body))
             .layer(CatchPanicLayer::custom(panic_response))
             .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
                 let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();

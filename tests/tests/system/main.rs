@@ -13,6 +13,7 @@ mod faults_infra;
 mod faults_kill;
 mod faults_slow;
 mod gateway;
+mod gateway_limits;
 mod harness;
 mod inputs;
 mod journeys;
