@@ -16,8 +16,20 @@
 //!
 //! Redis down never fails a request: reads fall back to the loader and count
 //! `cache_operations_total{result="error"}`.
+//!
+//! A bump is never dropped: right after Redis comes back a replica's
+//! connection may still be reconnecting, and a lost bump would let the other
+//! replicas serve what they cached before the write. So a write retries its
+//! bump briefly before answering, and a bump that still fails is kept and
+//! retried in the background until Redis takes it (without the in-request
+//! wait while bumps are already pending: Redis is known to be down).
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{
+    collections::HashSet,
+    future::Future,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use redis::{AsyncCommands, Script, aio::ConnectionManager};
 use serde::{Serialize, de::DeserializeOwned};
@@ -123,7 +135,14 @@ pub struct Cache {
     metrics: Metrics,
     script: Arc<Script>,
     bump: Arc<Script>,
+    /// Namespaces whose bump failed, retried in the background.
+    pending: Arc<Mutex<HashSet<String>>>,
 }
+
+/// Waits between a write's attempts to bump (about 0.6 s in all).
+const BUMP_BACKOFF_MS: [u64; 4] = [50, 100, 150, 300];
+/// Period of the background retry of failed bumps.
+const PENDING_RETRY: Duration = Duration::from_millis(100);
 
 impl Cache {
     pub fn new(redis: Redis, metrics: Metrics) -> Self {
@@ -132,6 +151,7 @@ impl Cache {
             metrics,
             script: Arc::new(Script::new(GET_SCRIPT)),
             bump: Arc::new(Script::new(&format!("{NOW_MICROS}{BUMP_SCRIPT}"))),
+            pending: Arc::new(Mutex::new(HashSet::new())),
         }
     }
 
@@ -206,18 +226,76 @@ impl Cache {
 
     /// Makes every cached value of `ns` unreachable. Call after the commit.
     pub async fn invalidate(&self, ns: &str) {
-        let label = ns.split(':').next().unwrap_or(ns);
-        let Some(mut conn) = self.redis.conn().await else {
-            self.metrics.cache_result(label, "error");
-            tracing::warn!(ns, "invalidation impossible : Redis injoignable (le TTL bornera la péremption)");
+        if self.try_bump(ns).await {
             return;
+        }
+        if !self.has_pending() {
+            for wait in BUMP_BACKOFF_MS {
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+                if self.try_bump(ns).await {
+                    return;
+                }
+            }
+        }
+        let label = ns.split(':').next().unwrap_or(ns);
+        self.metrics.cache_result(label, "error");
+        tracing::warn!(ns, "invalidation reportée : Redis injoignable, nouvel essai en arrière-plan");
+        self.defer(ns);
+    }
+
+    async fn try_bump(&self, ns: &str) -> bool {
+        let Some(mut conn) = self.redis.conn().await else {
+            return false;
         };
         let invocation = self.bump.key(self.gen_key(ns));
         let bump = invocation.invoke_async::<String>(&mut conn);
-        if !matches!(tokio::time::timeout(OP_TIMEOUT, bump).await, Ok(Ok(_))) {
-            self.metrics.cache_result(label, "error");
-            tracing::warn!(ns, "invalidation impossible : Redis en erreur (le TTL bornera la péremption)");
+        matches!(tokio::time::timeout(OP_TIMEOUT, bump).await, Ok(Ok(_)))
+    }
+
+    fn has_pending(&self) -> bool {
+        self.pending.lock().map(|p| !p.is_empty()).unwrap_or(false)
+    }
+
+    /// Keeps `ns`'s bump for the background retrier, starting it if idle.
+    /// The retrier exits only while holding the lock and seeing the set
+    /// empty, so an insert either finds it running or starts a new one.
+    fn defer(&self, ns: &str) {
+        let start = match self.pending.lock() {
+            Ok(mut p) => {
+                let idle = p.is_empty();
+                p.insert(ns.to_owned());
+                idle
+            }
+            Err(_) => false,
+        };
+        if !start {
+            return;
         }
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(PENDING_RETRY).await;
+                let todo: Vec<String> = match me.pending.lock() {
+                    Ok(p) => p.iter().cloned().collect(),
+                    Err(_) => return,
+                };
+                for ns in todo {
+                    if me.try_bump(&ns).await
+                        && let Ok(mut p) = me.pending.lock()
+                    {
+                        p.remove(&ns);
+                    }
+                }
+                match me.pending.lock() {
+                    Ok(p) if p.is_empty() => {
+                        tracing::info!("invalidations reportées appliquées");
+                        return;
+                    }
+                    Ok(_) => {}
+                    Err(_) => return,
+                }
+            }
+        });
     }
 }
 
