@@ -126,3 +126,26 @@ async fn bodies_a_service_refuses_unread_never_count_as_replica_failures() {
     }
     assert!(failures.is_empty(), "appels sans rapport en échec : {failures:?}");
 }
+
+#[tokio::test]
+async fn the_gateways_own_errors_are_problems_in_french() {
+    let sys = Sys::start().await;
+    let admin = sys.login("admin").await;
+    let long_query = format!("/api/produits?q={}", "a".repeat(10_000));
+    let big_header = "x".repeat(10_000);
+    let cases = [
+        ("GET /api/produits/%00", sys.http.get(sys.url("/api/produits/%00")), 400),
+        ("GET ?q=10 000 caractères", sys.http.get(sys.url(&long_query)), 414),
+        ("en-tête de 10 000 caractères", sys.http.get(sys.url("/api/produits")).header("x-essai", &big_header), 431),
+        ("POST /index.html", sys.http.post(sys.url("/index.html")).body("{}"), 405),
+    ];
+    for (what, req, expected) in cases {
+        let res = req.header("authorization", &admin).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), expected, "{what}");
+        assert!(is_problem(&res), "{what} : {:?}", res.headers().get("content-type"));
+        assert!(res.headers().contains_key("x-request-id"), "{what}");
+        let doc: Value = res.json().await.unwrap();
+        assert_eq!(doc["status"], expected, "{what}");
+        assert!(!doc["detail"].as_str().unwrap_or_default().is_empty(), "{what}");
+    }
+}
