@@ -127,6 +127,7 @@ async fn bad_lines_are_refused_with_a_clear_422() {
         .http
         .delete(format!("{}/api/produits/4", app.produit_url))
         .header("authorization", bearer(Role::Admin, None))
+        .header("if-match", "\"1\"")
         .send()
         .await
         .unwrap();

@@ -91,16 +91,13 @@ pub async fn update(tx: &mut Transaction<'_, MySql>, id: i64, version: i32, p: &
     Ok(res.rows_affected() == 1)
 }
 
-/// Deactivates (soft delete); `false` when `version` is given and stale.
-pub async fn deactivate(tx: &mut Transaction<'_, MySql>, id: i64, version: Option<i32>) -> ApiResult<bool> {
-    let res = sqlx::query(
-        "UPDATE produits SET actif = FALSE, version = version + 1 WHERE id = ? AND (? IS NULL OR version = ?)",
-    )
-    .bind(id)
-    .bind(version)
-    .bind(version)
-    .execute(&mut **tx)
-    .await?;
+/// Deactivates (soft delete); `false` when `version` is stale.
+pub async fn deactivate(tx: &mut Transaction<'_, MySql>, id: i64, version: i32) -> ApiResult<bool> {
+    let res = sqlx::query("UPDATE produits SET actif = FALSE, version = version + 1 WHERE id = ? AND version = ?")
+        .bind(id)
+        .bind(version)
+        .execute(&mut **tx)
+        .await?;
     Ok(res.rows_affected() == 1)
 }
 

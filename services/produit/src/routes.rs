@@ -211,15 +211,18 @@ pub async fn update_produit(
     Ok((etag(p.version), axum::Json(p)))
 }
 
-/// Deactivates a product (admin); it stays readable.
-#[utoipa::path(delete, path = "/api/produits/{id}", responses((status = 200, body = Produit), (status = 404), (status = 412)))]
+/// Deactivates a product (admin); it stays readable. `If-Match` must carry
+/// the version read, as for every other edit.
+#[utoipa::path(delete, path = "/api/produits/{id}",
+    responses((status = 200, body = Produit), (status = 404), (status = 412), (status = 428)))]
 pub async fn deactivate_produit(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<i64>,
-    IfMatch(version): IfMatch,
+    if_match: IfMatch,
 ) -> ApiResult<impl IntoResponse> {
     auth.require_role(&[Role::Admin])?;
+    let version = if_match.required()?;
     let mut tx = state.platform.pool.begin().await?;
     let before =
         db::lock(&mut tx, id).await?.ok_or_else(|| ApiError::NotFound(format!("Le produit {id} n'existe pas.")))?;

@@ -155,13 +155,24 @@ async fn cashiers_cannot_edit_prices() {
 #[tokio::test]
 async fn deactivated_products_stay_readable_but_leave_search() {
     let app = app().await;
-    let res = app
-        .http
-        .delete(format!("{}/api/produits/2", app.urls[0]))
-        .header("authorization", bearer(Role::Admin, None))
-        .send()
-        .await
-        .unwrap();
+    let delete = |if_match: Option<&'static str>| {
+        let mut req = app
+            .http
+            .delete(format!("{}/api/produits/2", app.urls[0]))
+            .header("authorization", bearer(Role::Admin, None));
+        if let Some(v) = if_match {
+            req = req.header("if-match", v);
+        }
+        req.send()
+    };
+    // Like every other edit: without the version read, nothing happens.
+    let res = delete(None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::PRECONDITION_REQUIRED);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    assert_eq!(app.get_json(0, "/api/produits/2").await["actif"], true);
+    assert_eq!(delete(Some("\"7\"")).await.unwrap().status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(app.get_json(0, "/api/produits/2").await["actif"], true);
+    let res = delete(Some("\"1\"")).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(app.get_json(0, "/api/produits/2").await["actif"], false);
     assert!(ids(&app.get_json(0, "/api/produits?q=croissant").await).is_empty());
