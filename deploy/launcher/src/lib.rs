@@ -345,6 +345,11 @@ impl Stack {
         }
     }
 
+    /// Process id of replica `index` of `service` while it runs.
+    pub fn replica_pid(&self, service: &str, index: usize) -> Option<u32> {
+        self.replicas.get(service)?.get(index)?.child.as_ref().map(Child::id)
+    }
+
     /// Base URLs of a service's replicas (direct, bypassing the gateway).
     pub fn replica_urls(&self, service: &str) -> Vec<String> {
         self.replicas

@@ -34,12 +34,18 @@ impl Config {
 pub struct AppState {
     pub platform: Platform,
     pub token_ttl_secs: i64,
+    /// Password hashing, a few at a time (see [`password::Hasher`]).
+    pub hasher: std::sync::Arc<password::Hasher>,
 }
 
 /// Connects, migrates and builds the full router.
 pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
     let platform = Platform::start(&config.common, &MIGRATOR, false).await?;
-    let state = AppState { platform: platform.clone(), token_ttl_secs: config.token_ttl_secs };
+    let state = AppState {
+        platform: platform.clone(),
+        token_ttl_secs: config.token_ttl_secs,
+        hasher: std::sync::Arc::new(password::Hasher::per_core()?),
+    };
     Ok(platform.app(routes::router(state), routes::ApiDoc::openapi()))
 }
 

@@ -159,6 +159,10 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        // Every 503 is temporary ("réessayez"): say when.
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         res
     }
 }
@@ -249,6 +253,14 @@ mod tests {
         let body = err.body().to_string();
         assert!(!body.contains("hunter2"));
         assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn every_503_says_when_to_retry() {
+        let res = ApiError::Unavailable("réessayez".into()).into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+        assert!(ApiError::NotFound("x".into()).into_response().headers().get(header::RETRY_AFTER).is_none());
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod harness;
 mod inputs;
 mod journeys;
 mod load;
+mod login_burst;
 mod observability;
 mod reports;
 mod reports_sales;

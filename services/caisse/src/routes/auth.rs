@@ -39,7 +39,8 @@ const BAD_CREDENTIALS: &str = "Identifiant ou mot de passe incorrect.";
 /// Exchanges a login and password for a signed access token.
 #[utoipa::path(post, path = "/api/auth/login", request_body = LoginRequest, security(()),
     responses((status = 200, body = LoginResponse), (status = 401, description = "identifiants refusés"),
-              (status = 422, description = "champ manquant")))]
+              (status = 422, description = "champ manquant"),
+              (status = 503, description = "trop de connexions en même temps (en-tête Retry-After)")))]
 pub async fn login(
     State(state): State<AppState>,
     Json(req): Json<LoginRequest>,
@@ -57,9 +58,7 @@ pub async fn login(
         None => (None, password::DUMMY_HASH.to_owned()),
     };
     let given = req.mot_de_passe;
-    let ok = tokio::task::spawn_blocking(move || password::verify(&given, &hash))
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("vérification : {e}")))?;
+    let ok = state.hasher.verify(given, hash).await?;
     let employe = match (employe, ok) {
         (Some(e), true) => e,
         _ => {

@@ -18,7 +18,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::{
     AppState, db,
     domain::{self, Employe},
-    password,
 };
 
 pub fn router() -> Router<AppState> {
@@ -90,7 +89,7 @@ pub async fn create_employe(
     {
         return Err(ApiError::field("magasin_id", format!("le magasin {m} n'existe pas")));
     }
-    let hash = password::hash_async(input.mot_de_passe).await?;
+    let hash = state.hasher.hash(input.mot_de_passe).await?;
     let id =
         db::insert_employe(pool, &login, &nom, input.role, input.magasin_id, &hash).await.map_err(|e| match e {
             ApiError::Conflict { .. } => ApiError::conflict(format!("Le login « {login} » est déjà pris.")),
