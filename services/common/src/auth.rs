@@ -145,6 +145,16 @@ impl TokenKeys {
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        let claims = self.decode(token)?;
+        // A token issued in the future (clock skew aside) was not issued by us
+        // now: refuse it like an expired one.
+        if claims.iat > chrono::Utc::now().timestamp() + i64::try_from(self.validation.leeway).unwrap_or(0) {
+            return Err(ApiError::Unauthorized("jeton pas encore valide (POST /api/auth/login).".into()));
+        }
+        Ok(claims)
+    }
+
+    fn decode(&self, token: &str) -> Result<Claims, ApiError> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map(|d| d.claims).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             let why = match e.kind() {
@@ -227,6 +237,15 @@ mod tests {
         c.exp = chrono::Utc::now().timestamp() - 3600;
         let err = keys.verify(&keys.sign(&c).unwrap()).unwrap_err();
         assert!(err.body()["detail"].as_str().unwrap_or_default().contains("expiré"));
+    }
+
+    #[test]
+    fn a_token_issued_in_the_future_is_rejected() {
+        let keys = TokenKeys::new("0123456789abcdef0123456789abcdef");
+        let mut c = claims(Role::Admin, None);
+        c.iat += 3600;
+        c.exp += 3600;
+        assert_eq!(keys.verify(&keys.sign(&c).unwrap()).unwrap_err().status(), 401);
     }
 
     #[test]

@@ -25,3 +25,4 @@ mod reports_sales;
 mod sales;
 mod security;
 mod tills;
+mod tokens;
