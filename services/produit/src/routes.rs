@@ -167,9 +167,12 @@ fn barcode_conflict(e: ApiError) -> ApiError {
 pub async fn create_produit(
     State(state): State<AppState>,
     auth: Auth,
-    Json(input): Json<NouveauProduit>,
+    body: ApiResult<Json<NouveauProduit>>,
 ) -> ApiResult<impl IntoResponse> {
     auth.require_role(&[Role::Admin])?;
+    // The role is checked before the body is read: a caller without the
+    // right gets 403 whatever they sent.
+    let Json(input) = body?;
     let checked =
         domain::check(Some(&input.nom), Some(&input.description), Some(&input.prix), input.code_barres.as_deref())?;
     let mut tx = state.platform.pool.begin().await?;

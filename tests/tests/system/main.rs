@@ -20,6 +20,7 @@ mod journeys;
 mod load;
 mod login_burst;
 mod observability;
+mod permissions;
 mod reports;
 mod reports_sales;
 mod sales;

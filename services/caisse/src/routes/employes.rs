@@ -68,9 +68,12 @@ pub async fn list_employes(
 pub async fn create_employe(
     State(state): State<AppState>,
     auth: Auth,
-    Json(input): Json<EmployeInput>,
+    body: ApiResult<Json<EmployeInput>>,
 ) -> ApiResult<impl IntoResponse> {
     auth.require_role(&[Role::Admin])?;
+    // The role is checked before the body is read: a caller without the
+    // right gets 403 whatever they sent.
+    let Json(input) = body?;
     let mut errors = vec![];
     let login = domain::text("login", &input.login, 64, &mut errors);
     if !login.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {

@@ -108,9 +108,12 @@ async fn find(state: &AppState, id: i64) -> ApiResult<Magasin> {
 pub async fn create_magasin(
     State(state): State<AppState>,
     auth: Auth,
-    Json(input): Json<MagasinInput>,
+    body: ApiResult<Json<MagasinInput>>,
 ) -> ApiResult<impl IntoResponse> {
     auth.require_role(&[Role::Admin])?;
+    // The role is checked before the body is read: a caller without the
+    // right gets 403 whatever they sent.
+    let Json(input) = body?;
     let (nom, adresse, ville) = input.checked()?;
     let id = db::insert_magasin(&state.platform.pool, &nom, input.type_magasin, &adresse, &ville).await.map_err(
         |e| match e {
@@ -130,9 +133,10 @@ pub async fn update_magasin(
     auth: Auth,
     Path(id): Path<i64>,
     if_match: IfMatch,
-    Json(input): Json<MagasinInput>,
+    body: ApiResult<Json<MagasinInput>>,
 ) -> ApiResult<impl IntoResponse> {
     auth.require_role(&[Role::Admin])?;
+    let Json(input) = body?;
     let version = if_match.required()?;
     let (nom, adresse, ville) = input.checked()?;
     let pool = &state.platform.pool;

@@ -44,9 +44,12 @@ pub async fn close_panier(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<i64>,
-    Json(f): Json<Fermeture>,
+    body: ApiResult<Json<Fermeture>>,
 ) -> ApiResult<axum::Json<PanierFerme>> {
     auth.require_role(&[Role::Service])?;
+    // The role is checked before the body is read: a caller without the
+    // right gets 403 whatever they sent.
+    let Json(f) = body?;
     if uuid::Uuid::parse_str(&f.vente_id).is_err() {
         return Err(ApiError::field("vente_id", "identifiant de vente (UUID) attendu"));
     }

@@ -83,9 +83,10 @@ fn replay(existing: (Reservation, String), fingerprint: &str) -> ApiResult<Reser
 pub async fn create_reservation(
     State(state): State<AppState>,
     auth: Auth,
-    Json(input): Json<NouvelleReservation>,
+    body: ApiResult<Json<NouvelleReservation>>,
 ) -> ApiResult<(StatusCode, axum::Json<Reservation>)> {
     saga_caller(&auth)?;
+    let Json(input) = body?;
     check_vente_id(&input.vente_id)?;
     let lignes = domain::check_lines(&input.lignes)?;
     let fp = fingerprint(&(input.magasin_id, &lignes));
@@ -180,10 +181,11 @@ pub async fn release_reservation(
     auth: Auth,
     rid: RequestId,
     Path(vente_id): Path<String>,
-    Json(input): Json<Liberation>,
+    body: ApiResult<Json<Liberation>>,
 ) -> ApiResult<axum::Json<Reservation>> {
-    check_vente_id(&vente_id)?;
     saga_caller(&auth)?;
+    let Json(input) = body?;
+    check_vente_id(&vente_id)?;
     let pool = &state.platform.pool;
     let auteur = auth.login.clone();
     let mut vente_consents = false;

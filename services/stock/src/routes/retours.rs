@@ -37,9 +37,10 @@ pub async fn create_retour(
     State(state): State<AppState>,
     auth: Auth,
     rid: RequestId,
-    Json(input): Json<NouveauRetour>,
+    body: ApiResult<Json<NouveauRetour>>,
 ) -> ApiResult<(StatusCode, axum::Json<serde_json::Value>)> {
     saga_caller(&auth)?;
+    let Json(input) = body?;
     let lignes = domain::check_lines(&input.lignes)?;
     let r = &input.reference;
     let valid = r.len() <= 100

@@ -85,10 +85,13 @@ pub async fn update_seuils(
     State(state): State<AppState>,
     auth: Auth,
     Path((magasin_id, produit_id)): Path<(i64, i64)>,
-    Json(s): Json<Seuils>,
+    body: ApiResult<Json<Seuils>>,
 ) -> ApiResult<axum::Json<Stock>> {
     auth.require_role(&[Role::Gerant, Role::Admin, Role::Logistique])?;
     auth.require_magasin(magasin_id)?;
+    // The role is checked before the body is read: a caller without the
+    // right gets 403 whatever they sent.
+    let Json(s) = body?;
     if !(0..=1_000_000).contains(&s.seuil_alerte) || s.seuil_surstock <= s.seuil_alerte || s.seuil_surstock > 10_000_000
     {
         return Err(ApiError::field("seuil_surstock", "0 ≤ seuil_alerte < seuil_surstock ≤ 10 000 000"));

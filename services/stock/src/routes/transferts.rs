@@ -54,10 +54,14 @@ pub async fn create_transfert(
     State(state): State<AppState>,
     auth: Auth,
     rid: RequestId,
-    IdempotencyKey(key): IdempotencyKey,
-    Json(input): Json<NouveauTransfert>,
+    key: ApiResult<IdempotencyKey>,
+    body: ApiResult<Json<NouveauTransfert>>,
 ) -> ApiResult<impl IntoResponse> {
     auth.require_role(&[Role::Logistique, Role::Admin])?;
+    // The role is checked before the body is read: a caller without the
+    // right gets 403 whatever they sent.
+    let Json(input) = body?;
+    let IdempotencyKey(key) = key?;
     let lignes = domain::check_lines(&input.lignes)?;
     if input.source_id == input.destination_id {
         return Err(ApiError::field("destination_id", "doit différer de la source"));
