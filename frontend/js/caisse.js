@@ -4,7 +4,7 @@
 // encaissement.js, receipts in recu.js, today's sales in ventes-jour.js.
 
 import { api, annoncer, effacerMessage, signaler } from "./api.js";
-import { argent, cents, el, taxes } from "./format.js";
+import { argent, cents, el, nouvelleCle, taxes } from "./format.js";
 import * as session from "./session.js";
 import { Encaissement } from "./encaissement.js";
 import { afficherRecu, initRecu } from "./recu.js";
@@ -39,8 +39,17 @@ async function chargerPanier() {
   afficherPanier();
 }
 
+// One Idempotency-Key per cart opening, kept until it is answered: a retry
+// (by the gateway after a replica died, or by a reload after a lost answer)
+// gets the same cart, never a second one.
+const CLE_PANIER = "caisse.cle-panier";
 async function panierOuvert() {
-  if (!etat.panier) etat.panier = await api("POST", "/api/paniers");
+  if (!etat.panier) {
+    const cle = sessionStorage.getItem(CLE_PANIER) || nouvelleCle();
+    sessionStorage.setItem(CLE_PANIER, cle);
+    etat.panier = await api("POST", "/api/paniers", { cle });
+    sessionStorage.removeItem(CLE_PANIER);
+  }
   return etat.panier;
 }
 

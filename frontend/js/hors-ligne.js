@@ -112,7 +112,8 @@ async function envoyer() {
     let panierId = v.panier_id;
     try {
       if (!panierId) {
-        panierId = (await api("POST", "/api/paniers")).id;
+        // Keyed by the sale's own key: a retry gets the same cart back.
+        panierId = (await api("POST", "/api/paniers", { cle: `panier-${v.cle}` })).id;
         maj(v.cle, { panier_id: panierId });
       }
       if (!v.envoye) {

@@ -20,14 +20,25 @@ pub struct Cart {
 
 const COLS: &str = "id, magasin_id, caissier_id, statut, vente_id, version, modifie_le";
 
-/// Opens a cart (`ouvert`) and returns its id.
-pub async fn insert<'e, E: sqlx::MySqlExecutor<'e>>(ex: E, magasin_id: i64, caissier_id: i64) -> ApiResult<i64> {
-    let res = sqlx::query("INSERT INTO paniers (magasin_id, caissier_id, statut) VALUES (?, ?, ?)")
-        .bind(magasin_id)
-        .bind(caissier_id)
-        .bind(StatutPanier::Ouvert)
-        .execute(ex)
-        .await?;
+/// Opens a cart (`ouvert`) and returns its id. With an idempotency key, the
+/// cart this cashier already opened with that key is returned instead (one
+/// statement, so concurrent retries agree on one cart).
+pub async fn insert<'e, E: sqlx::MySqlExecutor<'e>>(
+    ex: E,
+    magasin_id: i64,
+    caissier_id: i64,
+    cle: Option<&str>,
+) -> ApiResult<i64> {
+    let res = sqlx::query(
+        "INSERT INTO paniers (magasin_id, caissier_id, statut, cle_idempotence) VALUES (?, ?, ?, ?) \
+         ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+    )
+    .bind(magasin_id)
+    .bind(caissier_id)
+    .bind(StatutPanier::Ouvert)
+    .bind(cle)
+    .execute(ex)
+    .await?;
     Ok(i64::try_from(res.last_insert_id()).unwrap_or_default())
 }
 

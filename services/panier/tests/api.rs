@@ -266,3 +266,39 @@ async fn opening_a_cart_takes_json_or_nothing() {
     assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(huge.headers()["content-type"], "application/problem+json");
 }
+
+/// Issue 10: the gateway retries a keyed cart creation on another replica
+/// when the first died mid-request; the retry must not open a second cart.
+#[tokio::test]
+async fn a_cart_opened_with_a_key_is_opened_once() {
+    let app = app().await;
+    let open = |auth: String, key: &'static str, body: Value| {
+        let req = app.http.post(format!("{}/api/paniers", app.url)).header("authorization", auth);
+        async move { req.header("idempotency-key", key).json(&body).send().await.unwrap() }
+    };
+    let key = "panier-cle-0001";
+    let first = open(cashier(), key, json!({})).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    // The same key, even many times at once, answers the same cart with 201.
+    let again = futures::future::join_all((0..8).map(|_| open(cashier(), key, json!({})))).await;
+    for res in again {
+        assert_eq!(res.status(), StatusCode::CREATED);
+        assert_eq!(res.json::<Value>().await.unwrap()["id"], first["id"]);
+    }
+    // Another key, or another cashier with this key: another cart.
+    let other: Value = open(cashier(), "panier-cle-0002", json!({})).await.json().await.unwrap();
+    assert_ne!(other["id"], first["id"]);
+    let colleague: Value = open(bearer_for(11, Role::Caissier, Some(1)), key, json!({})).await.json().await.unwrap();
+    assert_ne!(colleague["id"], first["id"]);
+    // Without a key every POST opens a new cart, as before.
+    assert_ne!(app.new_cart().await, app.new_cart().await);
+    // The same key for another store is refused, naming the header.
+    let admin = || bearer_for(1, Role::Admin, None);
+    assert_eq!(open(admin(), "panier-cle-0003", json!({"magasin_id": 1})).await.status(), StatusCode::CREATED);
+    let clash = open(admin(), "panier-cle-0003", json!({"magasin_id": 2})).await;
+    assert_eq!(clash.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(clash.text().await.unwrap().contains("Idempotency-Key"));
+    let bad = open(cashier(), "court", json!({})).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}

@@ -11,7 +11,7 @@ use axum::{
 use caisse_common::{
     ApiError, ApiResult, Auth, Role,
     client::{CallCtx, RequestId},
-    extract::{Json, OptionalJson, Path},
+    extract::{IdempotencyKey, Json, OptionalJson, Path},
 };
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -148,12 +148,17 @@ async fn view(state: &AppState, auth: &Auth, rid: &RequestId, cart: db::Cart) ->
     })
 }
 
-/// Opens a cart for the caller at their store.
-#[utoipa::path(post, path = "/api/paniers", request_body = NouveauPanier, responses((status = 201, body = Panier), (status = 403)))]
+/// Opens a cart for the caller at their store. With an `Idempotency-Key`,
+/// the same caller sending the same key again gets the same cart (201 again):
+/// the gateway or the register may retry a creation whose answer was lost.
+#[utoipa::path(post, path = "/api/paniers", request_body = NouveauPanier,
+    params(("Idempotency-Key" = Option<String>, Header, description = "optionnelle : la même clé rend le même panier")),
+    responses((status = 201, body = Panier), (status = 403), (status = 422, description = "clé déjà utilisée pour un autre magasin")))]
 pub async fn create_panier(
     State(state): State<AppState>,
     auth: Auth,
     rid: RequestId,
+    cle: Option<IdempotencyKey>,
     OptionalJson(body): OptionalJson<NouveauPanier>,
 ) -> ApiResult<impl IntoResponse> {
     auth.require_role(&[Role::Caissier, Role::Gerant, Role::Admin])?;
@@ -167,8 +172,12 @@ pub async fn create_panier(
         return Err(ApiError::field("magasin_id", "identifiant invalide"));
     }
     auth.require_magasin(magasin_id)?;
-    let id = db::insert(&state.platform.pool, magasin_id, auth.sub).await?;
+    let cle = cle.map(|c| c.0);
+    let id = db::insert(&state.platform.pool, magasin_id, auth.sub, cle.as_deref()).await?;
     let cart = db::get(&state.platform.pool, id).await?.ok_or_else(|| not_found(id))?;
+    if cart.magasin_id != magasin_id {
+        return Err(ApiError::field("Idempotency-Key", "cette clé a déjà ouvert un panier dans un autre magasin"));
+    }
     let p = view(&state, &auth, &rid, cart).await?;
     Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/paniers/{id}"))], axum::Json(p)))
 }
