@@ -254,7 +254,7 @@ pub struct StockThresholdsChanged {
 }
 
 /// What `ProductChanged` did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProductAction {
     Creation,
@@ -263,10 +263,11 @@ pub enum ProductAction {
 }
 
 /// The fields of a product an admin can change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProductFields {
     pub nom: String,
     pub description: String,
+    #[schema(value_type = String, example = "12.50")]
     pub prix: Decimal,
     pub code_barres: Option<String>,
     pub actif: bool,

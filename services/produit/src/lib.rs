@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod domain;
+pub mod history;
 pub mod routes;
 pub mod seed;
 

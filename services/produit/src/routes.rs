@@ -31,8 +31,9 @@ const NS: &str = "produits";
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Caisse — service produit", description = "Catalogue : recherche, fiches, prix."),
-    paths(list_produits, get_produit, create_produit, update_produit, deactivate_produit, list_evenements),
-    components(schemas(Produit, ProduitList, NouveauProduit, ModificationProduit, FeedPage, caisse_common::FieldError)),
+    paths(list_produits, get_produit, create_produit, update_produit, deactivate_produit, list_historique, list_evenements),
+    components(schemas(Produit, ProduitList, Historique, crate::history::Changement,
+        caisse_common::events::ProductFields, caisse_common::events::ProductAction, NouveauProduit, ModificationProduit, FeedPage, caisse_common::FieldError)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/produits", get(list_produits).post(create_produit))
         .route("/api/produits/evenements", get(list_evenements))
         .route("/api/produits/{id}", get(get_produit).patch(update_produit).delete(deactivate_produit))
+        .route("/api/produits/{id}/historique", get(list_historique))
         .with_state(state)
 }
 
@@ -267,11 +269,45 @@ async fn committed(
         avant: before.as_ref().map(fields),
         apres: fields(&after),
     };
-    outbox::append(&mut tx, &event).await?;
+    crate::history::record(&mut tx, &event).await?;
     tx.commit().await?;
     state.outbox.notify();
     state.platform.invalidate(NS).await;
     Ok(after)
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Historique {
+    pub produit_id: i64,
+    pub changements: Vec<crate::history::Changement>,
+    pub suivant: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct HistoriqueParams {
+    pub limit: Option<u32>,
+    /// The id of the last change already read.
+    pub apres: Option<i64>,
+}
+
+/// A product's change history, oldest first: who, when, fields before and
+/// after (admin, gérant, logistique).
+#[utoipa::path(get, path = "/api/produits/{id}/historique", params(HistoriqueParams),
+    responses((status = 200, body = Historique), (status = 403), (status = 404), (status = 422)))]
+pub async fn list_historique(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Query(p): Query<HistoriqueParams>,
+) -> ApiResult<axum::Json<Historique>> {
+    auth.require_role(&[Role::Admin, Role::Gerant, Role::Logistique])?;
+    let page = Page::parse(p.limit, p.apres)?;
+    if db::get(&state.platform.pool, id).await?.is_none() {
+        return Err(ApiError::NotFound(format!("Le produit {id} n'existe pas.")));
+    }
+    let rows = crate::history::list(&state.platform.pool, id, page).await?;
+    let (changements, suivant) = page.finish(rows, |c| c.id);
+    Ok(axum::Json(Historique { produit_id: id, changements, suivant }))
 }
 
 /// The catalogue's change events after `apres` (admins and services): what a

@@ -112,7 +112,7 @@ pub async fn seed(pool: &sqlx::MySqlPool) -> anyhow::Result<()> {
                 avant: None,
                 apres,
             };
-            caisse_common::outbox::append(&mut tx, &event).await?;
+            crate::history::record(&mut tx, &event).await?;
         }
         tx.commit().await?;
     }

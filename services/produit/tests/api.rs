@@ -302,3 +302,129 @@ async fn every_edit_is_an_event_naming_who_with_old_and_new_values() {
         assert_eq!(res.headers()["content-type"], "application/problem+json", "{q}");
     }
 }
+
+async fn history(app: &App, id: i64, auth: &str) -> reqwest::Response {
+    app.http
+        .get(format!("{}/api/produits/{id}/historique", app.urls[0]))
+        .header("authorization", auth)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn patch_as(app: &App, id: i64, auth: &str, body: Value) -> reqwest::Response {
+    let etag = app.get(0, &format!("/api/produits/{id}")).await.headers()["etag"].to_str().unwrap().to_owned();
+    app.http
+        .patch(format!("{}/api/produits/{id}", app.urls[0]))
+        .header("authorization", auth)
+        .header("if-match", etag)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn two_edits_leave_two_history_entries_with_old_and_new_values_and_the_editors_login() {
+    let app = app().await;
+    let alice = caisse_testing::bearer_as(11, "alice.admin", Role::Admin, None);
+    let bob = caisse_testing::bearer_as(12, "bob.admin", Role::Admin, None);
+    let before: Value = app.get_json(0, "/api/produits/4").await;
+    assert_eq!(patch_as(&app, 4, &alice, json!({"prix": "7.35"})).await.status(), StatusCode::OK);
+    assert_eq!(patch_as(&app, 4, &bob, json!({"nom": "Baguette de tradition"})).await.status(), StatusCode::OK);
+    // A refused edit (stale version) leaves no entry.
+    let stale = app
+        .http
+        .patch(format!("{}/api/produits/4", app.urls[0]))
+        .header("authorization", &alice)
+        .header("if-match", "\"1\"")
+        .json(&json!({"prix": "1.00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
+
+    let res = history(&app, 4, &bearer(Role::Gerant, Some(1))).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let h: Value = res.json().await.unwrap();
+    let entries = h["changements"].as_array().unwrap();
+    // The seed's creation, then the two edits.
+    assert_eq!(entries.len(), 3, "{h}");
+    assert_eq!(entries[0]["action"], "creation");
+    assert_eq!(entries[0]["par"], "seed");
+    assert!(entries[0]["avant"].is_null());
+    let (first, second) = (&entries[1], &entries[2]);
+    assert_eq!(first["action"], "modification");
+    assert_eq!(first["par"], "alice.admin");
+    assert_eq!(first["avant"]["prix"], before["prix"]);
+    assert_eq!(first["apres"]["prix"], "7.35");
+    assert_eq!(first["champs"], json!(["prix"]));
+    assert_eq!(second["par"], "bob.admin");
+    assert_eq!(second["avant"]["nom"], before["nom"]);
+    assert_eq!(second["apres"]["nom"], "Baguette de tradition");
+    assert_eq!(second["avant"]["prix"], "7.35");
+    assert_eq!(second["champs"], json!(["nom"]));
+    assert!(first["le"].as_str().unwrap() <= second["le"].as_str().unwrap());
+    // Written with the change: as many history rows as ProductChanged events.
+    let pool = app.db.admin_pool().await;
+    let rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM historique WHERE produit_id = 4").fetch_one(&pool).await.unwrap();
+    let events: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE cle = 'produit:4'").fetch_one(&pool).await.unwrap();
+    assert_eq!((rows, events), (3, 3));
+}
+
+#[tokio::test]
+async fn creation_and_deactivation_are_in_the_history_too() {
+    let app = app().await;
+    let admin = caisse_testing::bearer_as(11, "alice.admin", Role::Admin, None);
+    let res = app
+        .http
+        .post(format!("{}/api/produits", app.urls[0]))
+        .header("authorization", &admin)
+        .json(&json!({"nom": "Tisane", "prix": "3.10"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let del = app
+        .http
+        .delete(format!("{}/api/produits/{id}", app.urls[0]))
+        .header("authorization", &admin)
+        .header("if-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), StatusCode::OK);
+    let h: Value = history(&app, id, &admin).await.json().await.unwrap();
+    let actions: Vec<&str> =
+        h["changements"].as_array().unwrap().iter().map(|c| c["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["creation", "desactivation"]);
+    assert_eq!(h["changements"][1]["avant"]["actif"], true);
+    assert_eq!(h["changements"][1]["apres"]["actif"], false);
+    assert_eq!(h["changements"][1]["champs"], json!(["actif"]));
+}
+
+#[tokio::test]
+async fn history_answers_bad_input_and_forbidden_callers_with_a_4xx_problem() {
+    let app = app().await;
+    let admin = bearer(Role::Admin, None);
+    for (path, want) in [
+        ("/api/produits/999999/historique", StatusCode::NOT_FOUND),
+        ("/api/produits/abc/historique", StatusCode::BAD_REQUEST),
+        ("/api/produits/1/historique?limit=0", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/produits/1/historique?limit=100000", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/produits/1/historique?apres=x", StatusCode::BAD_REQUEST),
+        ("/api/produits/-1/historique", StatusCode::NOT_FOUND),
+        ("/api/produits/99999999999999999999/historique", StatusCode::BAD_REQUEST),
+    ] {
+        let res = app.http.get(format!("{}{path}", app.urls[0])).header("authorization", &admin).send().await.unwrap();
+        assert_eq!(res.status(), want, "{path}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json", "{path}");
+    }
+    assert_eq!(history(&app, 1, &bearer(Role::Caissier, Some(1))).await.status(), StatusCode::FORBIDDEN);
+    let anon = app.http.get(format!("{}/api/produits/1/historique", app.urls[0])).send().await.unwrap();
+    assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
+}

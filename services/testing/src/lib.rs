@@ -151,8 +151,13 @@ pub fn bearer(role: Role, magasin_id: Option<i64>) -> String {
 }
 
 pub fn bearer_for(sub: i64, role: Role, magasin_id: Option<i64>) -> String {
+    bearer_as(sub, &format!("test-{}", role.as_str()), role, magasin_id)
+}
+
+/// A test token for the account `login` (id `sub`): what a trail records as "who".
+pub fn bearer_as(sub: i64, login: &str, role: Role, magasin_id: Option<i64>) -> String {
     let keys: Arc<TokenKeys> = TokenKeys::new(TEST_SECRET);
     let now = chrono::Utc::now().timestamp();
-    let claims = Claims { sub, login: format!("test-{}", role.as_str()), role, magasin_id, iat: now, exp: now + 3600 };
+    let claims = Claims { sub, login: login.to_owned(), role, magasin_id, iat: now, exp: now + 3600 };
     format!("Bearer {}", keys.sign(&claims).unwrap_or_default())
 }
