@@ -79,3 +79,29 @@ pub async fn sale_status(state: &AppState, rid: &RequestId, vente_id: &str) -> A
         ))),
     }
 }
+
+#[derive(Debug, Deserialize)]
+struct MagasinId {
+    id: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct MagasinList {
+    magasins: Vec<MagasinId>,
+}
+
+/// The logistics centre (the first magasin of type `logistique` caisse
+/// lists); a 409 when caisse knows none.
+pub async fn logistics_centre(state: &AppState, auth: &Auth, rid: &RequestId) -> ApiResult<i64> {
+    let url = format!("{}/api/magasins?type=logistique&limit=1", state.config.caisse_url);
+    let ctx = CallCtx { bearer: &auth.bearer, request_id: &rid.0 };
+    match state.platform.client.get_json::<MagasinList>("caisse", &url, ctx).await? {
+        Ok(list) => list.magasins.first().map(|m| m.id).ok_or_else(|| {
+            ApiError::conflict("Aucun centre logistique n'est déclaré (magasin de type « logistique ») : créez-en un.")
+        }),
+        Err(up) => Err(ApiError::Unavailable(format!(
+            "caisse a répondu {} à la recherche du centre logistique ; réessayez dans un instant.",
+            up.status
+        ))),
+    }
+}

@@ -23,6 +23,7 @@ mod observability;
 mod permissions;
 mod reports;
 mod reports_sales;
+mod restocking;
 mod sales;
 mod security;
 mod tills;

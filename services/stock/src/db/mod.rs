@@ -3,6 +3,7 @@
 //! (`ledger`), transfers, sale reservations, and keyed adjustments.
 
 pub mod ajustements;
+pub mod demandes;
 pub mod ledger;
 pub mod reservations;
 pub mod stocks;

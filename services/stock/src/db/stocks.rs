@@ -6,7 +6,7 @@ use sqlx::MySqlPool;
 
 use crate::domain::Stock;
 
-const STOCK_COLS: &str = "magasin_id, produit_id, quantite, seuil_alerte, seuil_surstock, modifie_le";
+const STOCK_COLS: &str = "magasin_id, produit_id, quantite, seuil_alerte, seuil_surstock, niveau_cible, modifie_le";
 
 pub async fn list_for_magasin(pool: &MySqlPool, magasin_id: i64, page: Page) -> ApiResult<Vec<Stock>> {
     let sql =
@@ -36,14 +36,17 @@ pub async fn set_thresholds(
     produit_id: i64,
     alerte: i32,
     surstock: i32,
+    cible: Option<i32>,
     par: &str,
 ) -> ApiResult<bool> {
     let mut tx = pool.begin().await?;
     let res = sqlx::query(
-        "UPDATE stocks SET seuil_alerte = ?, seuil_surstock = ?, version = version + 1 WHERE magasin_id = ? AND produit_id = ?",
+        "UPDATE stocks SET seuil_alerte = ?, seuil_surstock = ?, niveau_cible = ?, version = version + 1 \
+         WHERE magasin_id = ? AND produit_id = ?",
     )
     .bind(alerte)
     .bind(surstock)
+    .bind(cible)
     .bind(magasin_id)
     .bind(produit_id)
     .execute(&mut *tx)

@@ -1,8 +1,10 @@
 //! Stock types and the rules on their inputs (pure functions the unit
 //! tests call directly); the kinds and states stored as text in `states`.
 
+mod demandes;
 mod states;
 
+pub use demandes::*;
 pub use states::*;
 
 use caisse_common::{ApiError, FieldError};
@@ -22,6 +24,9 @@ pub struct Stock {
     pub quantite: i32,
     pub seuil_alerte: i32,
     pub seuil_surstock: i32,
+    /// The level a suggested restocking request fills up to (absent: the
+    /// default, twice the alert threshold).
+    pub niveau_cible: Option<i32>,
     pub modifie_le: DateTime<Utc>,
 }
 

@@ -45,6 +45,8 @@ pub enum TypeMouvement {
     Liberation,
     /// Returned or cancelled goods put back.
     Retour,
+    /// Goods shipped for a restocking request that did not arrive.
+    EcartReception,
 }
 
 text_enum!(TypeMouvement, "type de mouvement", {
@@ -55,7 +57,52 @@ text_enum!(TypeMouvement, "type de mouvement", {
     Vente => "vente",
     Liberation => "liberation",
     Retour => "retour",
+    EcartReception => "ecart_reception",
 });
+
+/// A restocking request: `creee`, then `approuvee` (fully or partly) or
+/// `refusee`; an approved one is `expediee`, then `recue`. The transitions
+/// are the constants below; a guarded `UPDATE … WHERE statut = ?` applies them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatutDemande {
+    Creee,
+    Approuvee,
+    Refusee,
+    Expediee,
+    Recue,
+}
+
+text_enum!(StatutDemande, "statut de demande", {
+    Creee => "creee",
+    Approuvee => "approuvee",
+    Refusee => "refusee",
+    Expediee => "expediee",
+    Recue => "recue",
+});
+
+impl StatutDemande {
+    pub const APPROVE: (Self, Self) = (Self::Creee, Self::Approuvee);
+    pub const REFUSE: (Self, Self) = (Self::Creee, Self::Refusee);
+    pub const SHIP: (Self, Self) = (Self::Approuvee, Self::Expediee);
+    pub const RECEIVE: (Self, Self) = (Self::Expediee, Self::Recue);
+
+    /// Still waiting for something (its lines count as open).
+    pub fn is_open(self) -> bool {
+        !matches!(self, Self::Refusee | Self::Recue)
+    }
+
+    /// How the status reads in a message.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Creee => "créée",
+            Self::Approuvee => "approuvée",
+            Self::Refusee => "refusée",
+            Self::Expediee => "expédiée",
+            Self::Recue => "reçue",
+        }
+    }
+}
 
 /// The two kinds of hand-made movement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

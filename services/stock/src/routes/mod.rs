@@ -2,6 +2,8 @@
 //! OpenAPI document.
 
 pub mod ajustements;
+pub mod demande_flux;
+pub mod demandes;
 pub mod evenements;
 pub mod mouvements;
 pub mod reservations;
@@ -24,6 +26,9 @@ use crate::AppState;
         ajustements::create_ajustement, mouvements::list_mouvements,
         reservations::create_reservation, reservations::get_reservation, reservations::release_reservation,
         retours::create_retour, evenements::list_evenements,
+        demandes::create_demande, demandes::list_demandes, demandes::get_suggestion, demandes::get_demande,
+        demande_flux::approve_demande, demande_flux::refuse_demande, demande_flux::ship_demande,
+        demande_flux::receive_demande,
     ),
     components(schemas(
         crate::domain::Stock, crate::domain::Mouvement, crate::domain::Niveau, crate::domain::Ligne,
@@ -32,7 +37,11 @@ use crate::AppState;
         stocks::StockList, stocks::Alerte, stocks::AlerteList, stocks::Seuils,
         transferts::NouveauTransfert, ajustements::NouvelAjustement,
         mouvements::MouvementList, reservations::NouvelleReservation,
-        reservations::Liberation, retours::NouveauRetour, caisse_common::outbox::FeedPage, caisse_common::FieldError,
+        reservations::Liberation, retours::NouveauRetour,
+        crate::domain::Demande, crate::domain::LigneDemande, crate::domain::Etape, crate::domain::StatutDemande,
+        crate::domain::QuantiteLigne, demandes::NouvelleDemande, demandes::DemandeList, demandes::Suggestion,
+        demandes::LigneSuggeree, demande_flux::Approbation, demande_flux::Refus, demande_flux::Expedition,
+        demande_flux::Reception, caisse_common::outbox::FeedPage, caisse_common::FieldError,
     )),
     modifiers(&BearerAuth),
 )]
@@ -47,5 +56,6 @@ pub fn router(state: AppState) -> Router {
         .merge(reservations::router())
         .merge(retours::router())
         .merge(evenements::router())
+        .merge(demandes::router())
         .with_state(state)
 }

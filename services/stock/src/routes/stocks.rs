@@ -76,6 +76,10 @@ pub async fn get_stock(
 pub struct Seuils {
     pub seuil_alerte: i32,
     pub seuil_surstock: i32,
+    /// The level a suggested restocking request fills up to, above the
+    /// alert threshold and at most the overstock one (absent: the default).
+    #[serde(default)]
+    pub niveau_cible: Option<i32>,
 }
 
 /// Sets an entry's alert and overstock thresholds (gérant of the store, admin).
@@ -96,8 +100,21 @@ pub async fn update_seuils(
     {
         return Err(ApiError::field("seuil_surstock", "0 ≤ seuil_alerte < seuil_surstock ≤ 10 000 000"));
     }
+    if s.niveau_cible.is_some_and(|c| c <= s.seuil_alerte || c > s.seuil_surstock) {
+        return Err(ApiError::field("niveau_cible", "seuil_alerte < niveau_cible ≤ seuil_surstock"));
+    }
     let pool = &state.platform.pool;
-    if !db::stocks::set_thresholds(pool, magasin_id, produit_id, s.seuil_alerte, s.seuil_surstock, &auth.login).await? {
+    if !db::stocks::set_thresholds(
+        pool,
+        magasin_id,
+        produit_id,
+        s.seuil_alerte,
+        s.seuil_surstock,
+        s.niveau_cible,
+        &auth.login,
+    )
+    .await?
+    {
         return Err(ApiError::NotFound(format!("Aucun stock du produit {produit_id} au magasin {magasin_id}.")));
     }
     state.platform.invalidate(&cache_ns(magasin_id)).await;

@@ -84,7 +84,16 @@ pub async fn create_transfert(
     let (source, destination, auteur) = (input.source_id, input.destination_id, auth.login.clone());
     let outcome = with_tx(&state.platform.pool, |tx| {
         let (key, fingerprint, lignes, auteur) = (key.clone(), fingerprint.clone(), lignes.clone(), auteur.clone());
-        Box::pin(async move { execute(tx, &key, &fingerprint, source, destination, &lignes, &auteur).await })
+        Box::pin(async move {
+            let motif = format!("transfert {source} → {destination}");
+            execute(
+                tx,
+                &Shipment { key: &key, fingerprint: &fingerprint, source, destination, motif: &motif },
+                &lignes,
+                &auteur,
+            )
+            .await
+        })
     })
     .await;
     let id = match outcome {
@@ -133,7 +142,7 @@ pub fn shortage(source: i64, shorts: &[Short]) -> ApiError {
 
 /// The transfer already recorded under `key`, if any; 422 if the key was
 /// used for a different request.
-async fn replay(state: &AppState, key: &str, fingerprint: &str) -> ApiResult<Option<Transfert>> {
+pub async fn replay(state: &AppState, key: &str, fingerprint: &str) -> ApiResult<Option<Transfert>> {
     match db::transferts::find_by_key(&state.platform.pool, key).await? {
         None => Ok(None),
         Some((_, f)) if f != fingerprint => Err(ApiError::field(
@@ -144,20 +153,29 @@ async fn replay(state: &AppState, key: &str, fingerprint: &str) -> ApiResult<Opt
     }
 }
 
+/// What a transfer moves between whom, under which key (a direct transfer
+/// or a restocking request's shipment).
+pub struct Shipment<'a> {
+    pub key: &'a str,
+    pub fingerprint: &'a str,
+    pub source: i64,
+    pub destination: i64,
+    /// The reason written on its movements.
+    pub motif: &'a str,
+}
+
 /// The transaction: record, decrement the source (guarded), increment the
-/// destination, ledger both. Shortages roll everything back.
-async fn execute(
+/// destination, ledger both. Shortages roll everything back (the caller
+/// returns the error, so its own writes in `tx` roll back too).
+pub async fn execute(
     tx: &mut Transaction<'static, MySql>,
-    key: &str,
-    fingerprint: &str,
-    source: i64,
-    destination: i64,
+    s: &Shipment<'_>,
     lignes: &[Ligne],
     auteur: &str,
 ) -> Result<i64, TxError> {
-    let id = db::transferts::insert(tx, key, fingerprint, source, destination, auteur).await?;
+    let (source, destination, motif) = (s.source, s.destination, s.motif);
+    let id = db::transferts::insert(tx, s.key, s.fingerprint, source, destination, auteur).await?;
     let reference = format!("transfert:{id}");
-    let motif = format!("transfert {source} → {destination}");
     let mut shorts = vec![];
     for l in lignes {
         let out = Move {
@@ -166,7 +184,7 @@ async fn execute(
             delta: -l.quantite,
             type_mouvement: TypeMouvement::TransfertSortie,
             reference: &reference,
-            motif: &motif,
+            motif,
             auteur,
         };
         if let Err(s) = db::ledger::apply(tx, out).await? {
@@ -184,7 +202,7 @@ async fn execute(
             delta: l.quantite,
             type_mouvement: TypeMouvement::TransfertEntree,
             reference: &reference,
-            motif: &motif,
+            motif,
             auteur,
         };
         db::ledger::apply(tx, inbound).await?.map_err(|_| TxError::Api(ApiError::conflict("entrée refusée")))?;

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 mod ajustements;
+mod demandes;
 mod evenements;
 mod reservations;
 mod retours;
