@@ -2,10 +2,11 @@
 // /api/stocks/transferts), with the centre's and the store's stock beside
 // each line. One Idempotency-Key per shipment, kept until a final answer,
 // so a retry never ships twice; a shortage names the lines.
-// (Restocking requests and their approval wait for the store-operations API.)
+// Above it, the stores' restocking requests (logistique-demandes.js).
 
 import { api, annoncer, ErreurApi, signaler } from "./api.js";
 import { el, nouvelleCle } from "./format.js";
+import { fileDemandes } from "./logistique-demandes.js";
 import * as session from "./session.js";
 
 const s = session.exiger(["logistique", "admin"]);
@@ -94,6 +95,7 @@ async function expedier() {
 
 if (s) {
   session.entete(s);
+  fileDemandes();
   $("centre").textContent = `— centre ${CENTRE}`;
   $("recherche-form").addEventListener("submit", (ev) => { ev.preventDefault(); rechercher().catch(signaler); });
   $("btn-expedier").addEventListener("click", () => expedier());

@@ -51,6 +51,7 @@ if (s) {
   const role = s.employe.role;
   $("lien-caisse").hidden = !["caissier", "gerant"].includes(role);
   $("lien-produits").hidden = role !== "admin";
+  $("lien-reappro").hidden = !["gerant", "admin"].includes(role);
   $("btn-suite").addEventListener("click", () => page(false).catch(signaler));
   if (s.employe.magasin_id) {
     magasin = s.employe.magasin_id;

@@ -105,3 +105,41 @@ pub async fn logistics_centre(state: &AppState, auth: &Auth, rid: &RequestId) ->
         ))),
     }
 }
+
+#[derive(Debug, Deserialize)]
+struct ProduitRef {
+    id: i64,
+    actif: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProduitRefs {
+    produits: Vec<ProduitRef>,
+}
+
+/// Checks that every product of `ids` exists and is active (one call per
+/// 100 ids); a 422 on `lignes` naming the others otherwise.
+pub async fn require_produits(state: &AppState, auth: &Auth, rid: &RequestId, ids: &[i64]) -> ApiResult<()> {
+    let ctx = CallCtx { bearer: &auth.bearer, request_id: &rid.0 };
+    let mut missing = vec![];
+    for chunk in ids.chunks(100) {
+        let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let url = format!("{}/api/produits?ids={list}", state.config.produit_url);
+        match state.platform.client.get_json::<ProduitRefs>("produit", &url, ctx).await? {
+            Ok(found) => {
+                missing.extend(chunk.iter().filter(|id| !found.produits.iter().any(|p| p.id == **id && p.actif)))
+            }
+            Err(up) => {
+                return Err(ApiError::Unavailable(format!(
+                    "produit a répondu {} pour la vérification des produits ; réessayez dans un instant.",
+                    up.status
+                )));
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names = missing.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    Err(ApiError::field("lignes", format!("produit(s) inexistant(s) ou désactivé(s) : {names}")))
+}

@@ -149,3 +149,48 @@ async fn browser_logistics_ships_to_a_store_once_per_click_and_the_store_stock_r
         centre_before - shipped
     );
 }
+
+#[tokio::test]
+async fn browser_restocking_request_suggested_approved_partly_shipped_once_and_received_with_a_shortfall() {
+    let sys = Sys::start().await;
+    let store = sys.login("gerant2").await;
+    let logi = sys.login("logistique").await;
+    let suggestion = sys.get_json("/api/stocks/demandes/suggestion", &store).await;
+    let mut before = vec![];
+    for l in suggestion["lignes"].as_array().unwrap() {
+        let p = l["produit_id"].as_i64().unwrap();
+        before.push((
+            p,
+            l["quantite"].as_i64().unwrap(),
+            quantity(&sys, 2, p, &store).await,
+            quantity(&sys, 6, p, &logi).await,
+        ));
+    }
+    let summary = run_script(&sys, "reappro.mjs").await;
+    let id = summary["demande"].as_i64().unwrap();
+    let first = summary["produit"].as_i64().unwrap();
+    let (approved, received) = (summary["approuve"].as_i64().unwrap(), summary["recu"].as_i64().unwrap());
+    let d = sys.get_json(&format!("/api/stocks/demandes/{id}"), &logi).await;
+    assert_eq!(d["statut"], "recue");
+    // One shipment for the double click: two movements (out, in) per line.
+    let t = d["transfert_id"].as_i64().unwrap();
+    let moves = sys.get_json(&format!("/api/stocks/mouvements?reference=transfert:{t}&limit=100"), &logi).await;
+    assert_eq!(moves["mouvements"].as_array().unwrap().len(), 2 * before.len());
+    for (p, asked, store_before, centre_before) in before {
+        let shipped = if p == first { approved } else { asked };
+        let kept = if p == first { received } else { asked };
+        assert_eq!(quantity(&sys, 6, p, &logi).await, centre_before - shipped, "centre, produit {p}");
+        assert_eq!(quantity(&sys, 2, p, &store).await, store_before + kept, "magasin 2, produit {p}");
+    }
+    let ecart = sys.get_json(&format!("/api/stocks/mouvements?reference=demande:{id}"), &store).await;
+    assert_eq!(ecart["mouvements"][0]["delta"], received - approved);
+    assert_eq!(ecart["mouvements"][0]["motif"], "carton endommagé");
+    let a = caisse_launcher::audit(&sys.stack.gateway_url, "admin", "demo1234", 60.0).await.unwrap();
+    assert!(a.ecarts.is_empty(), "{:#?}", a.ecarts);
+}
+
+async fn quantity(sys: &Sys, magasin: i64, produit: i64, auth: &str) -> i64 {
+    sys.get_json(&format!("/api/stocks/magasins/{magasin}/produits/{produit}"), auth).await["quantite"]
+        .as_i64()
+        .unwrap()
+}

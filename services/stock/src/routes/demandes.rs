@@ -64,11 +64,9 @@ pub async fn create_demande(
     if peers::magasin_type(&state, &auth, &rid, "magasin_id", input.magasin_id).await? != peers::TypeMagasin::Magasin {
         return Err(ApiError::field("magasin_id", "seul un magasin (avec caisses) fait une demande"));
     }
-    for l in &lignes {
-        peers::require_produit(&state, &auth, &rid, l.produit_id).await?;
-    }
-    let pool = &state.platform.pool;
     let produits: Vec<i64> = lignes.iter().map(|l| l.produit_id).collect();
+    peers::require_produits(&state, &auth, &rid, &produits).await?;
+    let pool = &state.platform.pool;
     already_open(pool, input.magasin_id, &produits).await?;
     let mut tx = pool.begin().await?;
     let id = match db::demandes::insert(&mut tx, input.magasin_id, &auth.login, &lignes).await {
