@@ -57,6 +57,7 @@ async fn run() -> anyhow::Result<()> {
     println!("  Siège : catalogue    {g}/produits.html (admin)");
     println!("  Logistique (envois)  {g}/logistique.html (logistique)");
     println!("  Stock du magasin     {g}/stock.html   (gerant1)");
+    println!("  Réapprovisionnement  {g}/reappro.html (gerant1)");
     println!("  Documentation API    {g}/docs/");
     println!("  Passerelle (santé)   {g}/health");
     if let Some(p) = &stack.prometheus_url {
