@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use futures::StreamExt;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
@@ -43,7 +44,8 @@ pub struct Target<'a> {
 }
 
 impl Target<'_> {
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+    async fn get<T: DeserializeOwned>(&self, path: impl AsRef<str>) -> anyhow::Result<T> {
+        let path = path.as_ref();
         let res = self.http.get(format!("{}{path}", self.base)).header("authorization", self.bearer).send().await?;
         let status = res.status();
         anyhow::ensure!(status.is_success(), "GET {path} : {status} {}", res.text().await.unwrap_or_default());
@@ -56,8 +58,8 @@ impl Target<'_> {
         let (mut out, mut after) = (Vec::new(), None::<i64>);
         loop {
             let page: Value = match after {
-                Some(a) => self.get(&format!("{path}{sep}limit=100&{cursor}={a}")).await?,
-                None => self.get(&format!("{path}{sep}limit=100")).await?,
+                Some(a) => self.get(format!("{path}{sep}limit=100&{cursor}={a}")).await?,
+                None => self.get(format!("{path}{sep}limit=100")).await?,
             };
             out.extend(page[key].as_array().cloned().unwrap_or_default());
             match page["suivant"].as_i64() {
@@ -73,6 +75,9 @@ fn ecart(verification: &str, detail: String) -> Ecart {
 }
 
 type Key = (i64, i64);
+
+/// Receipts read at the same time.
+const RECEIPTS_IN_FLIGHT: usize = 16;
 
 /// Runs every check; an `Err` means the suite could not be read at all.
 pub async fn run(t: &Target<'_>) -> anyhow::Result<Audit> {
@@ -92,10 +97,16 @@ pub async fn run(t: &Target<'_>) -> anyhow::Result<Audit> {
     check_ledger(&stock, &movements, &mut audit.ecarts);
     let ventes = t.all("/api/ventes", "ventes", "avant").await?;
     audit.ventes = ventes.len();
-    let mut receipts = Vec::with_capacity(ventes.len());
-    for v in &ventes {
-        receipts.push(t.get::<Value>(&format!("/api/ventes/{}", v["id"].as_str().unwrap_or_default())).await?);
-    }
+    // Receipts a few at a time: weeks of history are thousands of them.
+    let paths: Vec<String> =
+        ventes.iter().map(|v| format!("/api/ventes/{}", v["id"].as_str().unwrap_or_default())).collect();
+    let receipts: Vec<Value> = futures::stream::iter(paths)
+        .map(|path| t.get::<Value>(path))
+        .buffered(RECEIPTS_IN_FLIGHT)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
     check_sales(&receipts, &movements, &mut audit.ecarts);
     // reporting's sales per store and day against vente's (reporting follows
     // events: a few seconds to catch up).
@@ -104,7 +115,7 @@ pub async fn run(t: &Target<'_>) -> anyhow::Result<Audit> {
     for _ in 0..20 {
         lagging.clear();
         for (day, stores) in &sold {
-            let report: Value = t.get(&format!("/api/rapports/ventes?du={day}&au={day}")).await?;
+            let report: Value = t.get(format!("/api/rapports/ventes?du={day}&au={day}")).await?;
             check_reported_sales(day, stores, &report, &mut lagging);
         }
         if lagging.is_empty() {

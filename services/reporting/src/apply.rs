@@ -1,7 +1,8 @@
 //! Applies one event to the read model, in the same transaction as the
 //! producer's cursor moves: an event at or below the cursor changes nothing
 //! (a redelivery); one beyond `cursor + 1` is a gap, left for the caller to
-//! backfill from the producer's feed.
+//! backfill from the producer's feed. A run of events is applied in one
+//! transaction ([`apply_all`]).
 
 use caisse_common::events::{DecodeError, Envelope, Payload};
 use sqlx::MySqlPool;
@@ -37,39 +38,77 @@ impl Outcome {
 /// Applies `env` if it is the next event of its producer (or, with
 /// `jump`, any later one: the feed no longer holds the ones between).
 pub async fn apply(pool: &MySqlPool, env: &Envelope, jump: bool, m: &ReportMetrics) -> Result<Outcome, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let last = p::lock_cursor(&mut tx, env.producteur).await?;
-    let outcome = if env.id <= last {
-        Outcome::Duplicate
-    } else if env.id != last + 1 && !jump {
-        Outcome::Gap { expected: last + 1 }
-    } else {
-        let at = env.survenu_le;
-        let applied = match env.decode() {
-            Ok(Payload::SaleCompleted(s)) => p::sale_completed(&mut tx, at, &s).await.map(|()| true)?,
-            Ok(Payload::SaleReturned(r)) => p::sale_returned(&mut tx, at, &r).await?,
-            Ok(Payload::SaleCancelled(c)) => p::sale_cancelled(&mut tx, at, &c).await?,
-            Ok(Payload::StockChanged(s)) => p::stock_changed(&mut tx, at, &s).await.map(|()| true)?,
-            Ok(Payload::StockThresholdsChanged(s)) => p::thresholds_changed(&mut tx, at, &s).await.map(|()| true)?,
-            Ok(Payload::ProductChanged(c)) => p::product_changed(&mut tx, &c).await.map(|()| true)?,
-            Err(e @ DecodeError::Unknown(..)) => {
-                tracing::warn!(producteur = env.producteur.as_str(), id = env.id, error = %e, "événement ignoré");
-                false
-            }
-            Err(e @ DecodeError::Malformed(..)) => {
-                tracing::error!(producteur = env.producteur.as_str(), id = env.id, error = %e, "événement ignoré");
-                false
-            }
-        };
-        p::advance_cursor(&mut tx, env.producteur, env.id, at).await?;
-        if applied { Outcome::Applied } else { Outcome::Ignored }
+    let outcomes = apply_all(pool, std::slice::from_ref(env), jump, m).await?;
+    Ok(outcomes.first().copied().unwrap_or(Outcome::Duplicate))
+}
+
+/// Applies a run of one producer's events, in id order, in one transaction
+/// (one commit for the run: a backlog of thousands catches up in seconds),
+/// stopping at the first gap. `jump` lets the first event follow a gap (the
+/// feed no longer holds the ones between). Returns the outcome of each
+/// event looked at, a gap last.
+pub async fn apply_all(
+    pool: &MySqlPool,
+    envs: &[Envelope],
+    jump: bool,
+    m: &ReportMetrics,
+) -> Result<Vec<Outcome>, sqlx::Error> {
+    let Some(producer) = envs.first().map(|e| e.producteur) else {
+        return Ok(vec![]);
     };
-    if matches!(outcome, Outcome::Applied | Outcome::Ignored) {
-        tx.commit().await?;
-        m.applied(env, outcome);
-    } else {
-        tx.rollback().await?;
-        m.count(env, outcome);
+    let mut tx = pool.begin().await?;
+    let mut last = p::lock_cursor(&mut tx, producer).await?;
+    let mut moved = None;
+    let mut outcomes = Vec::with_capacity(envs.len());
+    for (i, env) in envs.iter().enumerate() {
+        let outcome = if env.producteur != producer || env.id <= last {
+            Outcome::Duplicate
+        } else if env.id != last + 1 && !(jump && i == 0) {
+            Outcome::Gap { expected: last + 1 }
+        } else {
+            let applied = project(&mut tx, env).await?;
+            last = env.id;
+            moved = Some(env.survenu_le);
+            if applied { Outcome::Applied } else { Outcome::Ignored }
+        };
+        outcomes.push(outcome);
+        if matches!(outcome, Outcome::Gap { .. }) {
+            break;
+        }
     }
-    Ok(outcome)
+    match moved {
+        Some(at) => {
+            p::advance_cursor(&mut tx, producer, last, at).await?;
+            tx.commit().await?;
+        }
+        None => tx.rollback().await?,
+    }
+    for (env, outcome) in envs.iter().zip(&outcomes) {
+        match outcome {
+            Outcome::Applied | Outcome::Ignored => m.applied(env, *outcome),
+            _ => m.count(env, *outcome),
+        }
+    }
+    Ok(outcomes)
+}
+
+/// Writes one event into the read model; `false` when it changes nothing.
+async fn project(tx: &mut sqlx::Transaction<'_, sqlx::MySql>, env: &Envelope) -> Result<bool, sqlx::Error> {
+    let at = env.survenu_le;
+    Ok(match env.decode() {
+        Ok(Payload::SaleCompleted(s)) => p::sale_completed(tx, at, &s).await.map(|()| true)?,
+        Ok(Payload::SaleReturned(r)) => p::sale_returned(tx, at, &r).await?,
+        Ok(Payload::SaleCancelled(c)) => p::sale_cancelled(tx, at, &c).await?,
+        Ok(Payload::StockChanged(s)) => p::stock_changed(tx, at, &s).await.map(|()| true)?,
+        Ok(Payload::StockThresholdsChanged(s)) => p::thresholds_changed(tx, at, &s).await.map(|()| true)?,
+        Ok(Payload::ProductChanged(c)) => p::product_changed(tx, &c).await.map(|()| true)?,
+        Err(e @ DecodeError::Unknown(..)) => {
+            tracing::warn!(producteur = env.producteur.as_str(), id = env.id, error = %e, "événement ignoré");
+            false
+        }
+        Err(e @ DecodeError::Malformed(..)) => {
+            tracing::error!(producteur = env.producteur.as_str(), id = env.id, error = %e, "événement ignoré");
+            false
+        }
+    })
 }

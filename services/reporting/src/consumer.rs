@@ -18,11 +18,13 @@ use sqlx::{Connection, MySqlConnection};
 
 use crate::{
     AppState,
-    apply::{Outcome, apply},
+    apply::{Outcome, apply_all},
 };
 
 const GROUP: &str = "reporting";
 const COUNT: usize = 200;
+/// Events of a feed page applied per transaction.
+const APPLY_RUN: usize = 250;
 
 /// Runs the consumer of `producer` for the life of the process.
 pub async fn run(state: AppState, producer: Producer) {
@@ -168,7 +170,8 @@ fn envelope(fields: &[(String, String)]) -> Option<Envelope> {
     })
 }
 
-/// Applies entries in order and acknowledges them once committed.
+/// Applies entries in order, in one transaction, and acknowledges them once
+/// committed.
 async fn handle(
     state: &AppState,
     producer: Producer,
@@ -176,23 +179,28 @@ async fn handle(
     stream: &str,
     entries: Vec<Entry>,
 ) -> anyhow::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut envs = Vec::with_capacity(entries.len());
     for (entry_id, fields) in &entries {
         match envelope(fields) {
-            Some(env) if env.producteur == producer => {
-                if let Outcome::Gap { expected } = apply(&state.platform.pool, &env, false, &state.metrics).await? {
-                    tracing::info!(
-                        producteur = producer.as_str(),
-                        attendu = expected,
-                        recu = env.id,
-                        "trou : relecture"
-                    );
-                    catch_up(state, producer).await?;
-                }
-            }
+            Some(env) if env.producteur == producer => envs.push(env),
             _ => tracing::error!(flux = stream, entree = %entry_id, "entrée de flux illisible, ignorée"),
         }
-        let _: i64 = redis::cmd("XACK").arg(stream).arg(GROUP).arg(entry_id).query_async(conn).await?;
     }
+    let outcomes = apply_all(&state.platform.pool, &envs, false, &state.metrics).await?;
+    if let Some((env, Outcome::Gap { expected })) = envs.iter().zip(&outcomes).next_back() {
+        tracing::info!(producteur = producer.as_str(), attendu = expected, recu = env.id, "trou : relecture");
+        // The feed has the missing events and those after them.
+        catch_up(state, producer).await?;
+    }
+    let mut ack = redis::cmd("XACK");
+    ack.arg(stream).arg(GROUP);
+    for (entry_id, _) in &entries {
+        ack.arg(entry_id);
+    }
+    let _: i64 = ack.query_async(conn).await?;
     Ok(())
 }
 
@@ -212,21 +220,24 @@ pub async fn catch_up(state: &AppState, producer: Producer) -> anyhow::Result<u6
             tracing::warn!(producteur = producer.as_str(), de = last + 1, a = page.premier - 1, "événements expirés");
         }
         let mut progress = false;
-        for (i, env) in page.evenements.iter().enumerate() {
-            match apply(&state.platform.pool, env, jump && i == 0, &state.metrics).await? {
-                Outcome::Applied | Outcome::Ignored => {
-                    applied += 1;
-                    progress = true;
-                    state.metrics.backfilled.with_label_values(&[producer.as_str()]).inc();
-                }
-                Outcome::Duplicate => progress = true,
-                Outcome::Gap { expected } => {
-                    anyhow::ensure!(
-                        progress,
-                        "flux de {} incomplet : l'événement {expected} manque",
-                        producer.as_str()
-                    );
-                    break;
+        'page: for (n, chunk) in page.evenements.chunks(APPLY_RUN).enumerate() {
+            let outcomes = apply_all(&state.platform.pool, chunk, jump && n == 0, &state.metrics).await?;
+            for outcome in outcomes {
+                match outcome {
+                    Outcome::Applied | Outcome::Ignored => {
+                        applied += 1;
+                        progress = true;
+                        state.metrics.backfilled.with_label_values(&[producer.as_str()]).inc();
+                    }
+                    Outcome::Duplicate => progress = true,
+                    Outcome::Gap { expected } => {
+                        anyhow::ensure!(
+                            progress,
+                            "flux de {} incomplet : l'événement {expected} manque",
+                            producer.as_str()
+                        );
+                        break 'page;
+                    }
                 }
             }
         }
