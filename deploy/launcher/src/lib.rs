@@ -40,6 +40,9 @@ pub struct Options {
     /// Replicas per service, overriding the topology's.
     pub replicas: Option<usize>,
     pub seed: bool,
+    /// Days of demo sales history the seeds write (0: none), ending yesterday
+    /// (`caisse_common::demo::history`).
+    pub history_days: u32,
     pub prometheus: bool,
     /// Drop schemas and users when the stack stops (tests).
     pub cleanup: bool,
@@ -64,6 +67,7 @@ impl Options {
             jwt_secret: env_string("JWT_SECRET", caisse_common::config::DEV_JWT_SECRET),
             replicas: None,
             seed: true,
+            history_days: env_or(caisse_common::demo::history::ENV_DAYS, 35)?,
             prometheus: true,
             cleanup: false,
             extra_env: vec![],
@@ -86,6 +90,8 @@ impl Options {
         o.jwt_secret = format!("test-secret-{id}-{}", uuid::Uuid::new_v4().simple());
         o.prometheus = false;
         o.cleanup = true;
+        // Tests sell what they check; a test that wants the history asks.
+        o.history_days = 0;
         // Fault tests want interrupted sales finished quickly; the checkout
         // deadline stays generous (a busy CI machine is slow), and below the grace.
         o.extra_env = vec![
@@ -114,6 +120,8 @@ pub struct Stack {
     others: Vec<Child>,
     opts: Options,
     accounts: Vec<DbAccount>,
+    /// The last day of the demo history the seeds were given.
+    history_end: chrono::NaiveDate,
 }
 
 /// A free loopback port (released at once; the race is harmless here).
@@ -197,14 +205,16 @@ impl Stack {
             others: vec![],
             opts: opts.clone(),
             accounts: accounts.clone(),
+            // One last day for every seed, so that vente's and stock's parts
+            // of the history are the same plan.
+            history_end: caisse_common::calendar::today() - chrono::Duration::days(1),
         };
         for a in &accounts {
             caisse_common::provision::provision(&opts.mysql_admin_url, &a.schema, &a.user, &a.password, "%").await?;
         }
         for (s, a) in SERVICES.iter().zip(&accounts) {
-            let env = stack.env(s.name, a, 0);
             if opts.seed {
-                let status = stack.command(s.name, &env).arg("seed").stdout(Stdio::null()).status()?;
+                let status = stack.seed_command(s.name, a).stdout(Stdio::null()).status()?;
                 anyhow::ensure!(status.success(), "données de démonstration de {} en échec", s.name);
             }
         }
@@ -262,6 +272,25 @@ impl Stack {
         .into_iter()
         .chain(self.opts.extra_env.iter().filter(|(s, _, _)| s == service).map(|(_, k, v)| (k.clone(), v.clone())))
         .collect()
+    }
+
+    /// `<service> seed` with the demo history's environment.
+    fn seed_command(&self, service: &str, account: &DbAccount) -> Command {
+        use caisse_common::demo::history::{ENV_DAYS, ENV_END};
+        let mut cmd = self.command(service, &self.env(service, account, 0));
+        cmd.arg("seed").env(ENV_DAYS, self.opts.history_days.to_string()).env(ENV_END, self.history_end.to_string());
+        cmd
+    }
+
+    /// Runs `service`'s seed again, as at start (seeds are idempotent).
+    pub fn seed_again(&self, service: &str) -> anyhow::Result<std::process::Output> {
+        let account = self.replicas.get(service).and_then(|rs| rs.first()).context("service inconnu")?.account.clone();
+        Ok(self.seed_command(service, &account).stdin(Stdio::null()).output()?)
+    }
+
+    /// The last day of the demo history the seeds were given.
+    pub fn history_end(&self) -> chrono::NaiveDate {
+        self.history_end
     }
 
     fn command(&self, service: &str, env: &[(String, String)]) -> Command {

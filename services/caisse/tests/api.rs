@@ -261,3 +261,14 @@ async fn health_metrics_and_openapi_are_served() {
     assert_eq!(unknown.status(), 404);
     assert!(is_problem(&unknown));
 }
+
+#[tokio::test]
+async fn demo_cashiers_have_the_ids_and_stores_the_demo_history_sells_under() {
+    let app = app().await;
+    for (magasin, id, login) in caisse_common::demo::CAISSIERS {
+        let res = app.login(login, caisse::seed::DEMO_PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK, "{login}");
+        let employe = &res.json::<Value>().await.unwrap()["employe"];
+        assert_eq!((employe["id"].as_i64(), employe["magasin_id"].as_i64()), (Some(*id), Some(*magasin)), "{login}");
+    }
+}

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod client;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod drain;
 pub mod error;
 pub mod events;

@@ -1,85 +1,24 @@
-//! Demo catalogue: 60 products with valid EAN-13 barcodes, fixed ids 1–60.
+//! Demo catalogue: 60 products with valid EAN-13 barcodes, fixed ids 1–60
+//! (names, prices and barcodes in `caisse_common::demo`, which vente's demo
+//! history sells too).
 //! Idempotent (`INSERT IGNORE` on fixed ids); each product created comes
 //! with its `ProductChanged` event.
 
 use caisse_common::events::{ProductAction, ProductChanged, ProductFields};
 use rust_decimal::Decimal;
 
-use crate::{Config, MIGRATOR, domain::gs1_check_digit};
+use crate::{Config, MIGRATOR};
 
-const NOMS: &[&str] = &[
-    "Baguette",
-    "Croissant",
-    "Lait 2 % 1 L",
-    "Beurre salé 454 g",
-    "Œufs calibre gros (12)",
-    "Fromage cheddar 400 g",
-    "Yogourt nature 750 g",
-    "Café moulu 340 g",
-    "Thé vert (20 sachets)",
-    "Jus d'orange 1,75 L",
-    "Eau pétillante 1 L",
-    "Sirop d'érable 540 ml",
-    "Pommes Cortland (sac 3 lb)",
-    "Bananes (lb)",
-    "Carottes 2 lb",
-    "Pommes de terre 10 lb",
-    "Oignons jaunes 3 lb",
-    "Tomates en grappe (lb)",
-    "Laitue romaine",
-    "Brocoli",
-    "Poulet entier (kg)",
-    "Bœuf haché mi-maigre (kg)",
-    "Saumon atlantique (kg)",
-    "Jambon tranché 175 g",
-    "Tofu ferme 454 g",
-    "Pâtes spaghetti 900 g",
-    "Riz basmati 2 kg",
-    "Farine tout usage 2,5 kg",
-    "Sucre blanc 2 kg",
-    "Huile d'olive 1 L",
-    "Sauce tomate 680 ml",
-    "Soupe poulet et nouilles",
-    "Céréales avoine 525 g",
-    "Biscuits à l'avoine",
-    "Chocolat noir 70 %",
-    "Croustilles nature 235 g",
-    "Maïs soufflé 3 sacs",
-    "Savon à vaisselle 740 ml",
-    "Détergent à lessive 2,03 L",
-    "Papier hygiénique (12)",
-    "Essuie-tout (6)",
-    "Dentifrice 100 ml",
-    "Shampoing 400 ml",
-    "Piles AA (8)",
-    "Ampoule DEL 60 W",
-    "Sacs poubelle (40)",
-    "Papier d'aluminium 25 m",
-    "Crayons HB (12)",
-    "Cahier ligné 200 p.",
-    "Ruban adhésif",
-    "Bloc-notes adhésifs",
-    "Chargeur USB-C 20 W",
-    "Écouteurs filaires",
-    "Câble USB-C 1 m",
-    "Bouteille isotherme 500 ml",
-    "Tasse en céramique",
-    "Chandelle parfumée",
-    "Carte-cadeau 25 $",
-    "Journal du jour",
-    "Sac réutilisable",
-];
+use caisse_common::demo::PRODUITS as NOMS;
 
 /// A valid EAN-13 for demo product `id` (prefix 200: in-store numbering).
 pub fn demo_barcode(id: i64) -> String {
-    let body = format!("200{:09}", id * 7919);
-    let digits: Vec<u8> = body.bytes().map(|b| b - b'0').collect();
-    format!("{body}{}", gs1_check_digit(&digits))
+    caisse_common::demo::barcode(id)
 }
 
 /// Demo price: between 0.99 and 49.99, deterministic.
 pub fn demo_price(id: i64) -> Decimal {
-    Decimal::new(99 + (id * 373) % 4900, 2)
+    caisse_common::demo::price(id)
 }
 
 pub async fn run(config: &Config) -> anyhow::Result<()> {

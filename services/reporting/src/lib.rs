@@ -9,6 +9,7 @@ pub mod domain;
 pub mod params;
 pub mod peers;
 pub mod routes;
+pub mod synthetic;
 pub mod telemetry;
 
 use std::{sync::Arc, time::Duration};

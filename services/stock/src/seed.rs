@@ -1,6 +1,10 @@
 //! Demo stock: plenty at the logistics centre (6), some in every store (1–5),
 //! each as a `reception` movement so the ledger explains every quantity.
 //! Idempotent: one movement per (magasin, produit) under reference `seed`.
+//! When the launcher asks for it, the demo sales history's movements too
+//! ([`history`]).
+
+pub mod history;
 
 use crate::{
     Config, MIGRATOR,
@@ -18,6 +22,12 @@ pub fn demo_quantity(magasin_id: i64, produit_id: i64) -> i64 {
 
 pub async fn run(config: &Config) -> anyhow::Result<()> {
     let pool = caisse_common::db::connect(&config.common.database_url, 2, &MIGRATOR).await?;
+    if let Some(h) = caisse_common::demo::history::History::from_env()? {
+        let started = std::time::Instant::now();
+        let written = history::seed(&pool, &h).await?;
+        let ms = started.elapsed().as_millis();
+        tracing::info!(jours = h.days, fin = %h.end, ecrit = written, ms, "historique de démonstration (stock)");
+    }
     seed(&pool).await?;
     tracing::info!("stock de démonstration prêt");
     Ok(())

@@ -12,6 +12,7 @@ pub mod peers;
 pub mod recovery;
 pub mod routes;
 pub mod saga;
+pub mod seed;
 pub mod status;
 pub mod telemetry;
 

@@ -6,7 +6,7 @@ async fn main() -> anyhow::Result<()> {
     caisse_common::telemetry::init(config.common.log_json);
     match std::env::args().nth(1).as_deref() {
         None | Some("serve") => vente::run(config).await,
-        Some("seed") => Ok(()), // Sales are made at the till, not seeded.
+        Some("seed") => vente::seed::run(&config).await,
         Some(other) => anyhow::bail!("commande inconnue « {other} » (serve, seed)"),
     }
 }

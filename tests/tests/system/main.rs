@@ -15,6 +15,7 @@ mod faults_slow;
 mod gateway;
 mod gateway_limits;
 mod harness;
+mod history;
 mod inputs;
 mod journeys;
 mod load;

@@ -3,6 +3,7 @@
 //! neither), its reads, and the balance check the tests run.
 
 use caisse_common::{ApiError, ApiResult, events::StockChanged, pagination::Page};
+use chrono::{DateTime, Utc};
 use sqlx::{MySql, MySqlPool, Transaction};
 
 use crate::{
@@ -34,6 +35,16 @@ pub struct Short {
 /// conditional update: it can never go below zero, whatever runs alongside);
 /// otherwise returns the shortage and changes nothing.
 pub async fn apply(tx: &mut Transaction<'_, MySql>, m: Move<'_>) -> Result<Result<i32, Short>, TxError> {
+    apply_at(tx, m, None).await
+}
+
+/// Like [`apply`], dated `at` when the movement did not happen now (the
+/// demo history): the movement and its event carry that time.
+pub async fn apply_at(
+    tx: &mut Transaction<'_, MySql>,
+    m: Move<'_>,
+    at: Option<DateTime<Utc>>,
+) -> Result<Result<i32, Short>, TxError> {
     let delta = i32::try_from(m.delta).map_err(|_| ApiError::field("quantite", "hors limites"))?;
     // LAST_INSERT_ID(expr) hands the new quantity back in the OK packet,
     // saving a SELECT per line.
@@ -82,8 +93,8 @@ pub async fn apply(tx: &mut Transaction<'_, MySql>, m: Move<'_>) -> Result<Resul
     }
     let after = i32::try_from(after).map_err(|_| ApiError::field("quantite", "hors limites"))?;
     let movement = sqlx::query(
-        "INSERT INTO mouvements (magasin_id, produit_id, delta, quantite_apres, type, reference, motif, auteur) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO mouvements (magasin_id, produit_id, delta, quantite_apres, type, reference, motif, auteur, cree_le) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, CURRENT_TIMESTAMP(3)))",
     )
     .bind(m.magasin_id)
     .bind(m.produit_id)
@@ -93,6 +104,7 @@ pub async fn apply(tx: &mut Transaction<'_, MySql>, m: Move<'_>) -> Result<Resul
     .bind(m.reference)
     .bind(m.motif)
     .bind(m.auteur)
+    .bind(at)
     .execute(&mut **tx)
     .await?;
     // Every movement is an event on `evenements:stocks`, in its transaction.
@@ -107,7 +119,7 @@ pub async fn apply(tx: &mut Transaction<'_, MySql>, m: Move<'_>) -> Result<Resul
         motif: m.motif.to_owned(),
         auteur: m.auteur.to_owned(),
     };
-    caisse_common::outbox::append(tx, &event).await?;
+    caisse_common::outbox::append_at(tx, &event, at).await?;
     Ok(Ok(after))
 }
 

@@ -1,7 +1,8 @@
 //! SQL of the vente schema: sales and their lines, the guarded state
 //! moves of `crate::status`, the recovery loop's claims.
-//! Returns live in `retours.rs`.
+//! Returns live in `retours.rs`, the demo history's SQL in `history.rs`.
 
+pub mod history;
 pub mod retours;
 
 use caisse_common::ApiResult;
