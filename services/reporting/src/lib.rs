@@ -9,6 +9,7 @@ pub mod domain;
 pub mod params;
 pub mod peers;
 pub mod routes;
+pub mod snapshots;
 pub mod synthetic;
 pub mod telemetry;
 
@@ -63,6 +64,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: telemetry::ReportMetrics,
     pub stores: Arc<peers::Stores>,
+    /// The dashboard's answers, by question and read-model version.
+    pub snapshots: Arc<snapshots::Snapshots>,
     /// Consumers hold their own Redis connections (blocking reads).
     pub redis_client: redis::Client,
     pub redis_prefix: String,
@@ -78,6 +81,7 @@ impl AppState {
             platform,
             config: Arc::new(config.clone()),
             stores: Arc::default(),
+            snapshots: Arc::default(),
             redis_client,
             redis_prefix: config.common.redis_prefix.clone(),
         })

@@ -16,6 +16,7 @@ use crate::{
     db::reports::{self as db, Rank},
     domain::{self, LigneStock, RapportVentes},
     params::{PeriodParams, bounded, last_days, scope},
+    snapshots::Question,
 };
 
 /// The stores a report covers: one, or every store with registers.
@@ -281,16 +282,34 @@ pub async fn get_tableau_de_bord(
     State(state): State<AppState>,
     auth: Auth,
     Query(p): Query<DashboardParams>,
-) -> ApiResult<axum::Json<TableauDeBord>> {
+) -> ApiResult<Response> {
     let magasin_id = scope(&auth, p.magasin_id)?;
     let (du, au) = PeriodParams { du: p.du, au: p.au, magasin_id }.period()?;
     let jours = bounded("jours", p.jours, 7, 366)?;
     let limite = bounded("limite", p.limite, 10, 100)?;
+    if let Some(id) = magasin_id {
+        // An unknown store is a 404 whether or not an answer is kept.
+        state.stores.find(&state, id).await?;
+    }
+    // The same question at the same read-model version has the same answer.
+    let question = Question { magasin_id, du, au, jours, limite, today: caisse_common::calendar::today() };
+    let version = db::cursors(&state.platform.pool).await?;
+    if let Some(body) = state.snapshots.get(&question, &version) {
+        return Ok(json_response(body));
+    }
     let (ventes, produits, tendance, alertes_stock) = tokio::try_join!(
         sales(&state, magasin_id, du, au),
         top(&state, magasin_id, du, au, limite),
         trend(&state, magasin_id, jours),
         stock(&state, magasin_id, true, 100),
     )?;
-    Ok(axum::Json(TableauDeBord { magasin_id, ventes, produits, tendance, alertes_stock }))
+    let answer = TableauDeBord { magasin_id, ventes, produits, tendance, alertes_stock };
+    let body =
+        axum::body::Bytes::from(serde_json::to_vec(&answer).map_err(|e| caisse_common::ApiError::Internal(e.into()))?);
+    state.snapshots.put(question, version, body.clone());
+    Ok(json_response(body))
+}
+
+fn json_response(body: axum::body::Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
