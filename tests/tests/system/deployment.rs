@@ -142,13 +142,13 @@ fn grafana_dashboards_are_valid_and_use_the_services_metrics() {
 
 #[test]
 fn kustomization_lists_only_files_that_exist() {
-    let k: serde_yaml::Value = serde_yaml::from_str(&read("deploy/k8s/kustomization.yaml")).unwrap();
+    let k: serde_yaml::Value = serde_yaml::from_str(&read("deploy/k8s/base/kustomization.yaml")).unwrap();
     for r in k["resources"].as_sequence().unwrap() {
         let f = r.as_str().unwrap();
-        assert!(repo().join("deploy/k8s").join(f).exists(), "{f}");
+        assert!(repo().join("deploy/k8s/base").join(f).exists(), "{f}");
     }
     for s in SERVICES {
-        let manifest = read(&format!("deploy/k8s/{}.yaml", s.name));
+        let manifest = read(&format!("deploy/k8s/base/{}.yaml", s.name));
         for needle in
             ["kind: Deployment", "readinessProbe", "livenessProbe", "kind: HorizontalPodAutoscaler", "/health/ready"]
         {
