@@ -6,6 +6,7 @@
 
 mod audit;
 mod browser;
+mod compose_spec;
 mod consistency;
 mod deployment;
 mod faults;
@@ -18,6 +19,7 @@ mod harness;
 mod history;
 mod inputs;
 mod journeys;
+mod k8s;
 mod load;
 mod login_burst;
 mod observability;
