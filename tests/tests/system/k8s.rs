@@ -38,10 +38,8 @@ fn build_and_validate(dir: &str) -> Vec<Value> {
         String::from_utf8_lossy(&check.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    let objects: Vec<Value> = text
-        .split("\n---\n")
-        .map(|doc| serde_yaml::from_str(doc).unwrap_or_else(|e| panic!("{dir} : {e}")))
-        .collect();
+    let objects: Vec<Value> =
+        text.split("\n---\n").map(|doc| serde_yaml::from_str(doc).unwrap_or_else(|e| panic!("{dir} : {e}"))).collect();
     assert!(objects.len() > 20, "{dir} : {} objets", objects.len());
     objects
 }
@@ -104,8 +102,16 @@ fn production_scales_on_cpu_survives_disruptions_and_uses_external_datastores() 
         assert!(replicas >= 3, "{name} : {replicas} répliques");
         for c in d["spec"]["template"]["spec"]["containers"].as_sequence().unwrap() {
             for k in ["requests", "limits"] {
-                assert!(c["resources"][k]["cpu"].is_string(), "{name}/{} : resources.{k}.cpu", c["name"].as_str().unwrap());
-                assert!(c["resources"][k]["memory"].is_string(), "{name}/{} : resources.{k}.memory", c["name"].as_str().unwrap());
+                assert!(
+                    c["resources"][k]["cpu"].is_string(),
+                    "{name}/{} : resources.{k}.cpu",
+                    c["name"].as_str().unwrap()
+                );
+                assert!(
+                    c["resources"][k]["memory"].is_string(),
+                    "{name}/{} : resources.{k}.memory",
+                    c["name"].as_str().unwrap()
+                );
             }
             let image = c["image"].as_str().unwrap();
             assert!(!image.ends_with(":dev") && image.contains(':'), "{name} : image {image}");
