@@ -171,18 +171,21 @@ async function conflit(miennes) {
 async function historique(p) {
   const ul = $("historique");
   if (!p) { ul.replaceChildren(); return; }
-  // The catalogue's change feed has no per-product filter: read its last 1000 events.
-  const tete = await api("GET", "/api/produits/evenements?limit=1");
-  const debut = Math.max(0, tete.dernier - 1000);
-  const page = await api("GET", `/api/produits/evenements?apres=${debut}&limit=1000`);
-  const miens = page.evenements.filter((e) => e.charge && e.charge.produit_id === p.id).reverse();
-  ul.replaceChildren(...miens.map((e) => {
-    const c = e.charge;
-    const changes = c.avant ? CHAMPS.concat("actif").filter((k) => String(c.avant[k] ?? "") !== String(c.apres[k] ?? ""))
-      .map((k) => `${k} : ${c.avant[k] ?? "—"} → ${c.apres[k] ?? "—"}`).join(", ") : "création";
-    return el("li", {}, `${dateHeure(e.survenu_le)} — ${c.par} — ${changes || c.action}`);
+  // The product's own trail (GET /api/produits/{id}/historique), oldest first, paged.
+  const changements = [];
+  let apres = 0;
+  for (let n = 0; n < 10 && apres !== null && apres !== undefined; n += 1) {
+    const page = await api("GET", `/api/produits/${p.id}/historique?limit=100&apres=${apres}`);
+    changements.push(...page.changements);
+    apres = page.suivant;
+  }
+  ul.replaceChildren(...changements.reverse().map((c) => {
+    const changes = c.avant
+      ? c.champs.map((k) => `${k} : ${c.avant[k] ?? "—"} → ${c.apres[k] ?? "—"}`).join(", ")
+      : "création";
+    return el("li", {}, `${dateHeure(c.le)} — ${c.par} — ${changes || c.action}`);
   }));
-  if (!miens.length) ul.replaceChildren(el("li", {}, "Aucun changement récent."));
+  if (!changements.length) ul.replaceChildren(el("li", {}, "Aucun changement."));
 }
 
 $("form-produit").addEventListener("submit", (ev) => { ev.preventDefault(); effacerMessage(); enregistrer(valeurs(), edition.etag); });

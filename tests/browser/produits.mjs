@@ -78,7 +78,10 @@ executer(async (browser) => {
   await page.locator("#message", { hasText: "Produit n° 7 enregistré (version 4)" }).waitFor();
   const fin = await apiJson("GET", "/api/produits/7", admin);
   assert(fin.prix === prix2, `prix final ${fin.prix}`);
-  await page.locator("#historique li", { hasText: "admin" }).first().waitFor();
+  // The editor's trail (produit's historique): newest first, the price change by admin.
+  await page.locator("#historique li").first().filter({ hasText: `→ ${prix2}` }).waitFor();
+  const dernier = await page.locator("#historique li").first().innerText();
+  assert(dernier.includes("admin") && dernier.includes(`→ ${prix2}`), `historique : ${dernier}`);
   await capture(page, "siege-editeur", { fullPage: true });
   return { produit: 7, prix: prix2, nom: fin.nom, cree: cree.id };
 });
