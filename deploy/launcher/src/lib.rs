@@ -37,6 +37,11 @@ pub struct Options {
     pub mysql_addr: String,
     pub redis_url: String,
     pub jwt_secret: String,
+    /// The secret being retired during a key rotation (`JWT_SECRET_PRECEDENT`).
+    pub jwt_previous_secret: Option<String>,
+    /// `CAISSE_DEV=1` for the services: dev secrets and passwords accepted
+    /// (the native run's default; `CAISSE_DEV=0 deploy/run` checks them).
+    pub dev: bool,
     /// Replicas per service, overriding the topology's.
     pub replicas: Option<usize>,
     pub seed: bool,
@@ -65,6 +70,8 @@ impl Options {
             mysql_addr: env_string("MYSQL_ADDR", "127.0.0.1:3306"),
             redis_url: env_string("REDIS_URL", "redis://127.0.0.1:6379"),
             jwt_secret: env_string("JWT_SECRET", caisse_common::config::DEV_JWT_SECRET),
+            jwt_previous_secret: Some(env_string("JWT_SECRET_PRECEDENT", "")).filter(|s| !s.is_empty()),
+            dev: env_string("CAISSE_DEV", "1") == "1",
             replicas: None,
             seed: true,
             history_days: env_or(caisse_common::demo::history::ENV_DAYS, 35)?,
@@ -92,6 +99,9 @@ impl Options {
         o.cleanup = true;
         // Tests sell what they check; a test that wants the history asks.
         o.history_days = 0;
+        // Test stacks use generated secrets but the dev database passwords.
+        o.dev = true;
+        o.jwt_previous_secret = None;
         // Fault tests want interrupted sales finished quickly; the checkout
         // deadline stays generous (a busy CI machine is slow), and below the grace.
         o.extra_env = vec![
@@ -261,6 +271,8 @@ impl Stack {
             ("REDIS_URL".into(), self.opts.redis_url.clone()),
             ("REDIS_PREFIX".into(), self.opts.redis_prefix.clone()),
             ("JWT_SECRET".into(), self.opts.jwt_secret.clone()),
+            ("JWT_SECRET_PRECEDENT".into(), self.opts.jwt_previous_secret.clone().unwrap_or_default()),
+            ("CAISSE_DEV".into(), if self.opts.dev { "1" } else { "0" }.into()),
             ("CAISSE_URL".into(), self.gateway_url.clone()),
             ("PRODUIT_URL".into(), self.gateway_url.clone()),
             ("STOCK_URL".into(), self.gateway_url.clone()),

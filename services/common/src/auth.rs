@@ -120,28 +120,55 @@ impl TokenKeys {
     }
 }
 
-/// Signing and verification keys (HS256, shared secret from `JWT_SECRET`).
-pub struct TokenKeys {
+/// One HS256 secret and its key id (`kid` in the token header).
+struct Key {
+    kid: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
+}
+
+impl Key {
+    fn new(secret: &str) -> Self {
+        let encoding = EncodingKey::from_secret(secret.as_bytes());
+        // The id names the secret without revealing it: an HMAC of a fixed
+        // label under that secret, so every service derives the same id.
+        let mac = jsonwebtoken::crypto::sign(b"caisse-kid", &encoding, Algorithm::HS256).unwrap_or_default();
+        Self { kid: mac.chars().take(12).collect(), encoding, decoding: DecodingKey::from_secret(secret.as_bytes()) }
+    }
+}
+
+/// Signing and verification keys (HS256, shared secret from `JWT_SECRET`).
+/// During a rotation, tokens signed with the previous secret
+/// (`JWT_SECRET_PRECEDENT`) are still accepted until they expire; new tokens
+/// are always signed with the current one. The header's `kid` picks the key.
+pub struct TokenKeys {
+    current: Key,
+    previous: Option<Key>,
     validation: Validation,
 }
 
 impl TokenKeys {
     pub fn new(secret: &str) -> Arc<Self> {
+        Self::rotating(secret, None)
+    }
+
+    /// Signs with `current`, verifies with `current` or `previous`.
+    pub fn rotating(current: &str, previous: Option<&str>) -> Arc<Self> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
         validation.set_required_spec_claims(&["exp"]);
-        Arc::new(Self {
-            encoding: EncodingKey::from_secret(secret.as_bytes()),
-            decoding: DecodingKey::from_secret(secret.as_bytes()),
-            validation,
-        })
+        Arc::new(Self { current: Key::new(current), previous: previous.map(Key::new), validation })
+    }
+
+    /// The key id of the current secret.
+    pub fn kid(&self) -> &str {
+        &self.current.kid
     }
 
     pub fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
-            .map_err(|e| ApiError::Internal(e.into()))
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.current.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.current.encoding).map_err(|e| ApiError::Internal(e.into()))
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
@@ -154,8 +181,25 @@ impl TokenKeys {
         Ok(claims)
     }
 
+    /// The key named by the token's `kid`; a token without one (issued
+    /// before key ids) is checked against the current key only.
+    fn key_for(&self, token: &str) -> Result<&Key, ApiError> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| ApiError::Unauthorized("jeton illisible (POST /api/auth/login).".into()))?;
+        match header.kid.as_deref() {
+            None => Ok(&self.current),
+            Some(kid) if kid == self.current.kid => Ok(&self.current),
+            Some(kid) => self.previous.as_ref().filter(|k| k.kid == kid).ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "clé de signature du jeton inconnue : reconnectez-vous (POST /api/auth/login).".into(),
+                )
+            }),
+        }
+    }
+
     fn decode(&self, token: &str) -> Result<Claims, ApiError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map(|d| d.claims).map_err(|e| {
+        let key = self.key_for(token)?;
+        jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation).map(|d| d.claims).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             let why = match e.kind() {
                 ErrorKind::ExpiredSignature => "jeton expiré : reconnectez-vous",
@@ -165,6 +209,11 @@ impl TokenKeys {
             ApiError::Unauthorized(format!("{why} (POST /api/auth/login)."))
         })
     }
+}
+
+/// The `kid` a token's header names, if any (unverified: for display and tests).
+pub fn kid_of(token: &str) -> Option<String> {
+    jsonwebtoken::decode_header(token).ok()?.kid
 }
 
 /// The verified caller of a request, extracted from `Authorization: Bearer`.
@@ -246,6 +295,47 @@ mod tests {
         c.iat += 3600;
         c.exp += 3600;
         assert_eq!(keys.verify(&keys.sign(&c).unwrap()).unwrap_err().status(), 401);
+    }
+
+    #[test]
+    fn tokens_carry_the_key_id_of_the_current_secret() {
+        let keys = TokenKeys::new("0123456789abcdef0123456789abcdef");
+        let token = keys.sign(&claims(Role::Admin, None)).unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.kid.as_deref(), Some(keys.kid()));
+        assert_eq!(keys.kid().len(), 12);
+        assert_ne!(keys.kid(), TokenKeys::new("fedcba9876543210fedcba9876543210").kid());
+        assert!(!"0123456789abcdef0123456789abcdef".contains(keys.kid()));
+    }
+
+    #[test]
+    fn during_a_rotation_both_keys_verify_and_the_new_one_signs() {
+        let (old, new) = ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210");
+        let before = TokenKeys::new(old);
+        let during = TokenKeys::rotating(new, Some(old));
+        let after = TokenKeys::new(new);
+        let c = claims(Role::Caissier, Some(1));
+        let old_token = before.sign(&c).unwrap();
+        assert_eq!(during.verify(&old_token).unwrap(), c);
+        let new_token = during.sign(&c).unwrap();
+        assert_eq!(jsonwebtoken::decode_header(&new_token).unwrap().kid.as_deref(), Some(after.kid()));
+        assert_eq!(after.verify(&new_token).unwrap(), c);
+        // Once the rotation is over, the old key is refused.
+        assert_eq!(after.verify(&old_token).unwrap_err().status(), 401);
+        // A third key is refused during the rotation too.
+        let other = TokenKeys::new("another-secret-0123456789abcdef-xyz").sign(&c).unwrap();
+        assert_eq!(during.verify(&other).unwrap_err().status(), 401);
+    }
+
+    #[test]
+    fn a_token_naming_one_key_but_signed_with_another_is_rejected() {
+        let (old, new) = ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210");
+        let during = TokenKeys::rotating(new, Some(old));
+        let attacker = TokenKeys::new("attacker-secret-0123456789abcdef-xyz");
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(TokenKeys::new(old).kid().to_owned());
+        let forged = jsonwebtoken::encode(&header, &claims(Role::Admin, None), &attacker.current.encoding).unwrap();
+        assert_eq!(during.verify(&forged).unwrap_err().status(), 401);
     }
 
     #[test]

@@ -108,6 +108,7 @@ impl TestDb {
                 prefix
             },
             jwt_secret: TEST_SECRET.into(),
+            jwt_previous_secret: None,
             log_json: false,
             db_max_connections: 10,
             outbox_retention: std::time::Duration::from_secs(90 * 24 * 3600),
