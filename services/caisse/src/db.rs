@@ -162,3 +162,53 @@ pub async fn seed_employe(
         .await?;
     Ok(())
 }
+
+/// Seconds left on `login`'s lock, if it is locked.
+pub async fn login_locked_for(pool: &MySqlPool, login: &str) -> ApiResult<Option<u64>> {
+    let left: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(CEIL(TIMESTAMPDIFF(MICROSECOND, NOW(3), bloque_jusqua) / 1000000) AS SIGNED) \
+         FROM echecs_connexion WHERE login = ? AND bloque_jusqua > NOW(3)",
+    )
+    .bind(login)
+    .fetch_optional(pool)
+    .await?;
+    Ok(left.map(|s| s.max(1) as u64))
+}
+
+/// Counts a failed login; the `max_failures`-th in a row locks the login for
+/// `lock_secs`. A lock that has run out starts the count again. Returns the
+/// lock's length when this failure set it.
+pub async fn record_login_failure(
+    pool: &MySqlPool,
+    login: &str,
+    max_failures: u32,
+    lock_secs: u64,
+) -> ApiResult<Option<u64>> {
+    // Assignments run left to right: `bloque_jusqua` sees the new count.
+    sqlx::query(
+        "INSERT INTO echecs_connexion (login, echecs, dernier_echec) VALUES (?, 1, NOW(3)) \
+         ON DUPLICATE KEY UPDATE \
+           echecs = IF(bloque_jusqua IS NOT NULL AND bloque_jusqua <= NOW(3), 1, echecs + 1), \
+           bloque_jusqua = IF(bloque_jusqua IS NOT NULL AND bloque_jusqua <= NOW(3), NULL, bloque_jusqua), \
+           dernier_echec = NOW(3)",
+    )
+    .bind(login)
+    .execute(pool)
+    .await?;
+    let locked = sqlx::query(
+        "UPDATE echecs_connexion SET bloque_jusqua = NOW(3) + INTERVAL ? SECOND \
+         WHERE login = ? AND echecs >= ? AND bloque_jusqua IS NULL",
+    )
+    .bind(lock_secs)
+    .bind(login)
+    .bind(max_failures)
+    .execute(pool)
+    .await?;
+    Ok((locked.rows_affected() == 1).then_some(lock_secs))
+}
+
+/// A successful login clears its failures.
+pub async fn clear_login_failures(pool: &MySqlPool, login: &str) -> ApiResult<()> {
+    sqlx::query("DELETE FROM echecs_connexion WHERE login = ?").bind(login).execute(pool).await?;
+    Ok(())
+}

@@ -18,13 +18,37 @@ pub struct Config {
     pub common: CommonConfig,
     /// Lifetime of an access token (`TOKEN_TTL_SECS`, default a 10-hour shift).
     pub token_ttl_secs: i64,
+    pub login_lock: LoginLock,
+}
+
+/// Brute-force brake per login: after `max_failures` failed logins in a row
+/// the login is refused (429, `Retry-After`) for `lock_secs`, even with the
+/// right password; a successful login resets the count.
+#[derive(Clone, Copy, Debug)]
+pub struct LoginLock {
+    /// `LOGIN_ECHECS_MAX`, default 10.
+    pub max_failures: u32,
+    /// `LOGIN_BLOCAGE_SECS`, default 900 (15 minutes).
+    pub lock_secs: u64,
+}
+
+impl Default for LoginLock {
+    fn default() -> Self {
+        Self { max_failures: 10, lock_secs: 900 }
+    }
 }
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
+        use caisse_common::config::env_or;
+        let d = LoginLock::default();
         Ok(Self {
             common: CommonConfig::from_env("caisse", 8101)?,
-            token_ttl_secs: caisse_common::config::env_or("TOKEN_TTL_SECS", 36_000)?,
+            token_ttl_secs: env_or("TOKEN_TTL_SECS", 36_000)?,
+            login_lock: LoginLock {
+                max_failures: env_or("LOGIN_ECHECS_MAX", d.max_failures)?.max(1),
+                lock_secs: env_or("LOGIN_BLOCAGE_SECS", d.lock_secs)?.max(1),
+            },
         })
     }
 }
@@ -34,6 +58,7 @@ impl Config {
 pub struct AppState {
     pub platform: Platform,
     pub token_ttl_secs: i64,
+    pub login_lock: LoginLock,
     /// Password hashing, a few at a time (see [`password::Hasher`]).
     pub hasher: std::sync::Arc<password::Hasher>,
 }
@@ -44,6 +69,7 @@ pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
     let state = AppState {
         platform: platform.clone(),
         token_ttl_secs: config.token_ttl_secs,
+        login_lock: config.login_lock,
         hasher: std::sync::Arc::new(password::Hasher::per_core()?),
     };
     Ok(platform.app(routes::router(state), routes::ApiDoc::openapi()))

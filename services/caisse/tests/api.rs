@@ -14,8 +14,12 @@ struct App {
 }
 
 async fn app() -> App {
+    app_with(caisse::LoginLock::default()).await
+}
+
+async fn app_with(login_lock: caisse::LoginLock) -> App {
     let db = TestDb::new("caisse").await;
-    let config = caisse::Config { common: db.config("caisse"), token_ttl_secs: 3600 };
+    let config = caisse::Config { common: db.config("caisse"), token_ttl_secs: 3600, login_lock };
     let router = caisse::build(&config).await.expect("build");
     let pool = db.admin_pool().await;
     caisse::seed::seed(&pool).await.expect("seed");
@@ -64,6 +68,61 @@ async fn wrong_password_and_unknown_login_get_the_same_401() {
     assert!(is_problem(&a));
     let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
     assert_eq!(a["detail"], b["detail"]);
+}
+
+#[tokio::test]
+async fn a_login_is_locked_after_ten_failures_in_a_row_even_with_the_right_password() {
+    let app = app().await;
+    let good = caisse::seed::DEMO_PASSWORD;
+    // Nine failures, then a success: the count starts again.
+    for _ in 0..9 {
+        assert_eq!(app.login("caissier1", "mauvais-mot").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(app.login("caissier1", good).await.status(), StatusCode::OK);
+    for _ in 0..9 {
+        assert_eq!(app.login("caissier1", "mauvais-mot").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(app.login("caissier1", good).await.status(), StatusCode::OK, "9 échecs après un succès : pas bloqué");
+    // Ten in a row: the tenth still says 401, the next one is refused.
+    for _ in 0..10 {
+        assert_eq!(app.login("caissier1", "mauvais-mot").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = app.login("caissier1", good).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(is_problem(&res));
+    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((880..=900).contains(&retry), "Retry-After {retry}");
+    let body: Value = res.json().await.unwrap();
+    assert!(body["detail"].as_str().unwrap().contains("réessayez dans 15 min"), "{body}");
+    // Other logins are not affected; an unknown login locks the same way.
+    assert_eq!(app.login("caissier2", good).await.status(), StatusCode::OK);
+    for _ in 0..10 {
+        assert_eq!(app.login("personne", "mauvais-mot").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(app.login("personne", "mauvais-mot").await.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_lock_runs_out_and_the_count_starts_again() {
+    let app = app_with(caisse::LoginLock { max_failures: 3, lock_secs: 1 }).await;
+    let good = caisse::seed::DEMO_PASSWORD;
+    for _ in 0..3 {
+        assert_eq!(app.login("gerant1", "mauvais-mot").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let locked = app.login("gerant1", good).await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(locked.headers()["retry-after"], "1");
+    // Wait for the lock to run out (it lasts one second).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut status = StatusCode::TOO_MANY_REQUESTS;
+    while status == StatusCode::TOO_MANY_REQUESTS && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        status = app.login("gerant1", "mauvais-mot").await.status();
+    }
+    // The first failure after the lock counts as the first of a new series.
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.login("gerant1", "mauvais-mot").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.login("gerant1", good).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]

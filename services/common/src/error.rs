@@ -45,6 +45,9 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("type de contenu non pris en charge : {0}")]
     UnsupportedMediaType(String),
+    /// Too many attempts (a locked login): try again after `retry_after_secs`.
+    #[error("trop de tentatives : {detail}")]
+    TooManyRequests { detail: String, retry_after_secs: u64 },
     #[error("service indisponible : {0}")]
     Unavailable(String),
     /// A dependency refused the connection: the request never reached it,
@@ -84,6 +87,7 @@ impl ApiError {
             Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) | Self::Unreachable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -101,6 +105,7 @@ impl ApiError {
             Self::PreconditionRequired(_) => ("precondition-requise", "Précondition requise"),
             Self::PayloadTooLarge => ("corps-trop-volumineux", "Corps trop volumineux"),
             Self::UnsupportedMediaType(_) => ("type-de-contenu", "Type de contenu non pris en charge"),
+            Self::TooManyRequests { .. } => ("trop-de-tentatives", "Trop de tentatives"),
             Self::Unavailable(_) | Self::Unreachable(_) => ("indisponible", "Service indisponible"),
             Self::Internal(_) => ("erreur-interne", "Erreur interne"),
         }
@@ -117,7 +122,9 @@ impl ApiError {
             | Self::UnsupportedMediaType(d)
             | Self::Unavailable(d)
             | Self::Unreachable(d) => d.clone(),
-            Self::Validation { detail, .. } | Self::Conflict { detail, .. } => detail.clone(),
+            Self::Validation { detail, .. } | Self::Conflict { detail, .. } | Self::TooManyRequests { detail, .. } => {
+                detail.clone()
+            }
             Self::PayloadTooLarge => "Le corps de la requête est trop volumineux.".into(),
             Self::Internal(_) => {
                 "Une erreur inattendue est survenue ; elle a été journalisée avec l'identifiant de requête.".into()
@@ -151,6 +158,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = match &self {
+            Self::TooManyRequests { retry_after_secs, .. } => Some(*retry_after_secs),
+            _ => None,
+        };
         if status.is_server_error() {
             tracing::error!(error = ?self, status = status.as_u16(), "requête en échec");
         }
@@ -162,6 +173,9 @@ impl IntoResponse for ApiError {
         // Every 503 is temporary ("réessayez"): say when.
         if status == StatusCode::SERVICE_UNAVAILABLE {
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Some(secs) = retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
         res
     }

@@ -33,7 +33,8 @@ struct Env {
 
 async fn env() -> Env {
     let caisse_db = TestDb::new("caisse").await;
-    let caisse_cfg = caisse::Config { common: caisse_db.config("caisse"), token_ttl_secs: 3600 };
+    let caisse_cfg =
+        caisse::Config { common: caisse_db.config("caisse"), token_ttl_secs: 3600, login_lock: Default::default() };
     let caisse_url = spawn(caisse::build(&caisse_cfg).await.unwrap()).await;
     caisse::seed::seed(&caisse_db.admin_pool().await).await.unwrap();
     let produit_db = TestDb::new("produit").await;

@@ -40,6 +40,8 @@ const BAD_CREDENTIALS: &str = "Identifiant ou mot de passe incorrect.";
 #[utoipa::path(post, path = "/api/auth/login", request_body = LoginRequest, security(()),
     responses((status = 200, body = LoginResponse), (status = 401, description = "identifiants refusés"),
               (status = 422, description = "champ manquant"),
+              (status = 429, description = "identifiant bloqué après trop d'échecs de suite, ou trop de tentatives \
+                depuis cette adresse (passerelle) : en-tête Retry-After"),
               (status = 503, description = "trop de connexions en même temps (en-tête Retry-After)")))]
 pub async fn login(
     State(state): State<AppState>,
@@ -52,7 +54,12 @@ pub async fn login(
     if req.mot_de_passe.is_empty() || req.mot_de_passe.len() > 128 {
         return Err(ApiError::field("mot_de_passe", "obligatoire, 128 caractères au plus"));
     }
-    let found = db::credentials(&state.platform.pool, &login).await?;
+    let pool = &state.platform.pool;
+    if let Some(secs) = db::login_locked_for(pool, &login).await? {
+        tracing::warn!(login, secs, "connexion refusée : identifiant bloqué");
+        return Err(locked(secs));
+    }
+    let found = db::credentials(pool, &login).await?;
     let (employe, hash) = match found {
         Some((e, h)) => (Some(e), h),
         None => (None, password::DUMMY_HASH.to_owned()),
@@ -62,10 +69,16 @@ pub async fn login(
     let employe = match (employe, ok) {
         (Some(e), true) => e,
         _ => {
-            tracing::info!(login, "connexion refusée");
+            let lock = state.login_lock;
+            let now_locked = db::record_login_failure(pool, &login, lock.max_failures, lock.lock_secs).await?;
+            match now_locked {
+                Some(secs) => tracing::warn!(login, secs, "connexion refusée : identifiant bloqué après trop d'échecs"),
+                None => tracing::info!(login, "connexion refusée"),
+            }
             return Err(ApiError::Unauthorized(BAD_CREDENTIALS.into()));
         }
     };
+    db::clear_login_failures(pool, &login).await?;
     let now = Utc::now();
     let exp = now.timestamp() + state.token_ttl_secs;
     let claims = Claims {
@@ -84,6 +97,17 @@ pub async fn login(
         expire_a: DateTime::from_timestamp(exp, 0).unwrap_or(now),
         employe,
     }))
+}
+
+fn locked(secs: u64) -> ApiError {
+    let minutes = secs.div_ceil(60);
+    ApiError::TooManyRequests {
+        detail: format!(
+            "Trop d'échecs de connexion de suite pour cet identifiant : réessayez dans {minutes} min \
+             (ou demandez à un administrateur de vérifier le compte)."
+        ),
+        retry_after_secs: secs,
+    }
 }
 
 /// The account behind the token.
