@@ -192,9 +192,11 @@ pub async fn update_produit(
     auth: Auth,
     Path(id): Path<i64>,
     if_match: IfMatch,
-    Json(input): Json<ModificationProduit>,
+    body: ApiResult<Json<ModificationProduit>>,
 ) -> ApiResult<impl IntoResponse> {
     auth.require_role(&[Role::Admin])?;
+    // Role first: a caller without the right gets 403 whatever they sent.
+    let Json(input) = body?;
     let version = if_match.required()?;
     let checked = domain::check(
         input.nom.as_deref(),

@@ -159,11 +159,12 @@ pub async fn get_reservation(
     auth: Auth,
     Path(vente_id): Path<String>,
 ) -> ApiResult<axum::Json<Reservation>> {
+    // The role first: whether a sale has a reservation is not for others to learn.
+    saga_caller(&auth)?;
     check_vente_id(&vente_id)?;
     let (r, _) = db::reservations::load(&state.platform.pool, &vente_id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("Aucune réservation pour la vente {vente_id}.")))?;
-    saga_caller(&auth)?;
     Ok(axum::Json(r))
 }
 

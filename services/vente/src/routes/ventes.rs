@@ -215,6 +215,10 @@ pub async fn list_ventes(
     Query(p): Query<ListParams>,
 ) -> ApiResult<axum::Json<VenteList>> {
     auth.require_role(&[caisse_common::Role::Caissier, caisse_common::Role::Gerant, caisse_common::Role::Admin])?;
+    // Store staff list their own store; naming another one is a 403.
+    if let (true, Some(m)) = (auth.role.is_store_scoped(), p.magasin_id) {
+        auth.require_magasin(m)?;
+    }
     let magasin_id = if auth.role.is_store_scoped() { auth.magasin_id } else { p.magasin_id };
     let limit = caisse_common::pagination::Page::parse(p.limit, None)?.limit;
     let from = p.du.as_deref().map(|d| parse_time("du", d)).transpose()?;
