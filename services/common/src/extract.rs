@@ -78,9 +78,45 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<axum::body
     })
 }
 
+/// Deepest nesting of arrays and objects a body may have (the deepest
+/// document of the API has 3 levels): deeper is a 400 before parsing.
+pub const MAX_JSON_DEPTH: usize = 16;
+
+/// Nesting depth of a JSON text (brackets outside strings).
+fn json_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 /// Parses a JSON document into `T`, mapping syntax errors (and anything
-/// after the document) to 400 and type/shape errors to 422 naming the field.
+/// after the document, or nesting past [`MAX_JSON_DEPTH`]) to 400 and
+/// type/shape errors to 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if json_depth(bytes) > MAX_JSON_DEPTH {
+        return Err(ApiError::BadRequest(format!(
+            "JSON trop imbriqué : {MAX_JSON_DEPTH} niveaux de tableaux et d'objets au plus."
+        )));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize(&mut de) {
         // One document and nothing after it: `{"a":1} !!` or `{..}{..}` is not JSON.
@@ -157,6 +193,20 @@ mod tests {
     struct Ligne {
         produit_id: i64,
         quantite: u32,
+    }
+
+    #[test]
+    fn nesting_is_bounded_and_brackets_in_strings_do_not_count() {
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert_eq!(json_depth(nested(MAX_JSON_DEPTH).as_bytes()), MAX_JSON_DEPTH);
+        assert_eq!(json_depth(br#"{"a":"[[[{{\"[","b":[1,{"c":2}]}"#), 3);
+        // At the limit: parsed (and refused for its shape, 422); one past: 400.
+        assert_eq!(parse_json::<Ligne>(nested(MAX_JSON_DEPTH).as_bytes()).unwrap_err().status(), 422);
+        let err = parse_json::<Ligne>(nested(MAX_JSON_DEPTH + 1).as_bytes()).unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert!(err.body()["detail"].as_str().unwrap_or_default().contains("imbriqué"));
+        // serde_json's own recursion limit (128) is never what answers.
+        assert_eq!(parse_json::<Ligne>(nested(10_000).as_bytes()).unwrap_err().status(), 400);
     }
 
     #[test]

@@ -160,6 +160,16 @@ mod tests {
     }
 
     #[test]
+    fn lines_are_bounded_at_max_lines_and_quantities_at_max_line_quantity() {
+        let lines = |n: i64, q: i64| (1..=n).map(|p| Ligne { produit_id: p, quantite: q }).collect::<Vec<_>>();
+        assert_eq!(check_lines(&lines(MAX_LINES as i64, MAX_LINE_QUANTITY)).unwrap().len(), MAX_LINES);
+        let err = check_lines(&lines(MAX_LINES as i64 + 1, 1)).unwrap_err();
+        assert_eq!(err.body()["errors"][0]["champ"], "lignes");
+        let err = check_lines(&lines(1, MAX_LINE_QUANTITY + 1)).unwrap_err();
+        assert_eq!(err.body()["errors"][0]["champ"], "lignes[0].quantite");
+    }
+
+    #[test]
     fn zero_negative_huge_and_duplicate_lines_are_rejected() {
         let l = |p, q| Ligne { produit_id: p, quantite: q };
         assert!(check_lines(&[]).is_err());
