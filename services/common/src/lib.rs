@@ -16,6 +16,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod metrics;
+pub mod openapi;
 pub mod outbox;
 pub mod pagination;
 pub mod provision;

@@ -62,7 +62,7 @@ impl Platform {
             cache,
             client: ServiceClient::new(metrics.clone())?,
             metrics,
-            keys: TokenKeys::new(&cfg.jwt_secret),
+            keys: TokenKeys::rotating(&cfg.jwt_secret, cfg.jwt_previous_secret.as_deref()),
         })
     }
 
@@ -101,8 +101,9 @@ impl Platform {
     }
 
     /// Wraps a service's API routes with the shared routes and layers.
-    pub fn app(&self, api: Router, openapi: utoipa::openapi::OpenApi) -> Router {
+    pub fn app(&self, api: Router, mut openapi: utoipa::openapi::OpenApi) -> Router {
         let api = api.route_layer(middleware::from_fn_with_state(self.metrics.clone(), metrics::track));
+        crate::openapi::document_problems(&mut openapi);
         let openapi = Arc::new(openapi);
         let ops = Router::new()
             .route("/health/live", get(|| async { axum::Json(serde_json::json!({"statut": "ok"})) }))

@@ -4,8 +4,10 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
+mod abuse_limits;
 mod audit;
 mod browser;
+mod brute_force;
 mod compose_spec;
 mod consistency;
 mod deployment;
@@ -13,6 +15,7 @@ mod faults;
 mod faults_infra;
 mod faults_kill;
 mod faults_slow;
+mod fuzz;
 mod gateway;
 mod gateway_limits;
 mod harness;
@@ -28,6 +31,7 @@ mod reports;
 mod reports_sales;
 mod restocking;
 mod sales;
+mod secrets;
 mod security;
 mod tills;
 mod tokens;
