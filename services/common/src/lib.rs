@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod outbox;
 pub mod pagination;
+pub mod process_metrics;
 pub mod provision;
 pub mod server;
 pub mod sql_text;

@@ -46,7 +46,8 @@ impl Metrics {
         let duration = must(HistogramVec::new(
             HistogramOpts::new("http_request_duration_seconds", "Durée des requêtes HTTP, par route")
                 .const_label("service", service)
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+                // 0.05 and 0.3: the thresholds of the cached-read and checkout SLOs.
+                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.3, 0.5, 1.0, 2.5, 5.0]),
             &["method", "route"],
         ));
         let in_flight = must(IntGauge::with_opts(service_label(Opts::new(
@@ -75,6 +76,7 @@ impl Metrics {
             Box::new(db_pool.clone()),
             Box::new(cache.clone()),
             Box::new(upstream.clone()),
+            Box::new(crate::process_metrics::ProcessCollector::new(service)),
         ] {
             must(registry.register(c));
         }
