@@ -1,9 +1,14 @@
 //! The native launcher: the whole topology without Docker, against the local
 //! MariaDB and Redis — every service with its replicas on free ports, nginx
-//! rendered from the gateway template, Prometheus when installed. The system
-//! tests start the very same stack through [`Stack::start`].
+//! rendered from the gateway template, Prometheus and the nginx, MySQL and
+//! Redis exporters when installed. Dead replicas are restarted
+//! ([`supervise`]). The system tests start the very same stack through
+//! [`Stack::start`].
 
+pub mod exporters;
+pub mod metrics;
 pub mod render;
+pub mod supervise;
 pub mod topology;
 
 use std::{
@@ -12,10 +17,15 @@ use std::{
     net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
 use anyhow::Context;
+use supervise::{Slot, Slots};
 use topology::{DbAccount, SERVICES};
 
 /// How to start a stack.
@@ -115,23 +125,24 @@ impl Options {
     }
 }
 
-/// One running replica.
-pub struct Replica {
-    pub port: u16,
-    child: Option<Child>,
-    account: DbAccount,
-}
-
 /// A running topology. Dropping it stops every process it started.
 pub struct Stack {
     pub gateway_url: String,
-    pub replicas: BTreeMap<&'static str, Vec<Replica>>,
+    /// Replica ports per service (fixed for the stack's life).
+    pub ports: BTreeMap<&'static str, Vec<u16>>,
     pub prometheus_url: Option<String>,
+    /// The launcher's own `/metrics` (restarts, gateway per upstream).
+    pub launcher_metrics_url: String,
+    /// Exporters started, as (Prometheus job, `/metrics` URL).
+    pub exporters: Vec<(&'static str, String)>,
+    slots: Slots,
     others: Vec<Child>,
     opts: Options,
     accounts: Vec<DbAccount>,
     /// The last day of the demo history the seeds were given.
     history_end: chrono::NaiveDate,
+    stop_flag: Arc<AtomicBool>,
+    supervisor: Option<std::thread::JoinHandle<()>>,
 }
 
 /// A free loopback port (released at once; the race is harmless here).
@@ -210,14 +221,19 @@ impl Stack {
             SERVICES.iter().map(|s| DbAccount::for_service(&opts.schema_prefix, s.name, None)).collect();
         let mut stack = Stack {
             gateway_url: gateway_url.clone(),
-            replicas: BTreeMap::new(),
+            ports: BTreeMap::new(),
             prometheus_url: None,
+            launcher_metrics_url: String::new(),
+            exporters: vec![],
+            slots: Slots::default(),
             others: vec![],
             opts: opts.clone(),
             accounts: accounts.clone(),
             // One last day for every seed, so that vente's and stock's parts
             // of the history are the same plan.
             history_end: caisse_common::calendar::today() - chrono::Duration::days(1),
+            stop_flag: Arc::new(AtomicBool::new(false)),
+            supervisor: None,
         };
         for a in &accounts {
             caisse_common::provision::provision(&opts.mysql_admin_url, &a.schema, &a.user, &a.password, "%").await?;
@@ -232,22 +248,19 @@ impl Stack {
             let n = opts.replicas.unwrap_or(s.replicas);
             for i in 0..n {
                 let port = free_port()?;
-                let env = stack.env(s.name, a, port);
+                let env = env(&opts, &gateway_url, s.name, a, port);
                 let child = stack.spawn_logged(s.name, i, stack.command(s.name, &env))?;
-                stack.replicas.entry(s.name).or_default().push(Replica {
-                    port,
-                    child: Some(child),
-                    account: a.clone(),
-                });
+                supervise::lock(&stack.slots).entry(s.name).or_default().push(Slot::new(port, a.clone(), child));
+                stack.ports.entry(s.name).or_default().push(port);
             }
         }
-        let ready: Vec<(String, u16)> =
-            stack.replicas.iter().flat_map(|(n, rs)| rs.iter().map(move |r| (n.to_string(), r.port))).collect();
-        for (name, port) in ready {
-            wait_http(&format!("http://127.0.0.1:{port}/health/ready"), &name).await?;
+        let ports = stack.ports.clone();
+        for (name, ps) in &ports {
+            for port in ps {
+                wait_http(&format!("http://127.0.0.1:{port}/health/ready"), name).await?;
+            }
         }
-        let ports: BTreeMap<&'static str, Vec<u16>> =
-            stack.replicas.iter().map(|(n, rs)| (*n, rs.iter().map(|r| r.port).collect())).collect();
+        stack.supervise();
         let run_dir = opts.run_dir.canonicalize()?.to_string_lossy().into_owned();
         let frontend = opts.repo_dir.join("frontend").to_string_lossy().into_owned();
         let vars = render::native_vars(&run_dir, &format!("127.0.0.1:{gateway_port}"), &frontend, &ports, is_root());
@@ -258,32 +271,25 @@ impl Stack {
         let child = stack.spawn_logged("nginx", 0, cmd)?;
         stack.others.push(child);
         wait_http(&format!("{gateway_url}/health"), "nginx").await?;
+        let addrs = ports.iter().flat_map(|(n, ps)| ps.iter().map(move |p| (format!("127.0.0.1:{p}"), *n))).collect();
+        let access_log = opts.run_dir.join("nginx-access.log");
+        let metrics_port = metrics::serve(stack.slots.clone(), access_log, addrs, stack.stop_flag.clone())?;
+        stack.launcher_metrics_url = format!("http://127.0.0.1:{metrics_port}/metrics");
         if opts.prometheus {
-            stack.start_prometheus(&ports)?;
+            stack.start_exporters(gateway_port)?;
+            stack.start_prometheus(&ports, metrics_port)?;
         }
         Ok(stack)
     }
 
-    fn env(&self, service: &str, account: &DbAccount, port: u16) -> Vec<(String, String)> {
-        vec![
-            ("BIND_ADDR".into(), format!("127.0.0.1:{port}")),
-            ("DATABASE_URL".into(), account.url(&self.opts.mysql_addr)),
-            ("REDIS_URL".into(), self.opts.redis_url.clone()),
-            ("REDIS_PREFIX".into(), self.opts.redis_prefix.clone()),
-            ("JWT_SECRET".into(), self.opts.jwt_secret.clone()),
-            ("JWT_SECRET_PRECEDENT".into(), self.opts.jwt_previous_secret.clone().unwrap_or_default()),
-            ("CAISSE_DEV".into(), if self.opts.dev { "1" } else { "0" }.into()),
-            ("CAISSE_URL".into(), self.gateway_url.clone()),
-            ("PRODUIT_URL".into(), self.gateway_url.clone()),
-            ("STOCK_URL".into(), self.gateway_url.clone()),
-            ("PANIER_URL".into(), self.gateway_url.clone()),
-            ("VENTE_URL".into(), self.gateway_url.clone()),
-            ("LOG_FORMAT".into(), "json".into()),
-            ("RUST_LOG".into(), std::env::var("RUST_LOG").unwrap_or_else(|_| format!("info,{service}=info,sqlx=warn"))),
-        ]
-        .into_iter()
-        .chain(self.opts.extra_env.iter().filter(|(s, _, _)| s == service).map(|(_, k, v)| (k.clone(), v.clone())))
-        .collect()
+    /// Starts the supervisor thread (see [`supervise`]).
+    fn supervise(&mut self) {
+        let (opts, gateway) = (self.opts.clone(), self.gateway_url.clone());
+        let make: supervise::MakeCommand = Arc::new(move |service, account, port| {
+            command(&opts, service, &env(&opts, &gateway, service, account, port))
+        });
+        let logs = self.opts.run_dir.join("logs");
+        self.supervisor = Some(supervise::spawn(self.slots.clone(), make, logs, self.stop_flag.clone()));
     }
 
     /// `<service> seed` with the demo history's environment.
@@ -296,7 +302,12 @@ impl Stack {
 
     /// Runs `service`'s seed again, as at start (seeds are idempotent).
     pub fn seed_again(&self, service: &str) -> anyhow::Result<std::process::Output> {
-        let account = self.replicas.get(service).and_then(|rs| rs.first()).context("service inconnu")?.account.clone();
+        let account = supervise::lock(&self.slots)
+            .get(service)
+            .and_then(|rs| rs.first())
+            .context("service inconnu")?
+            .account
+            .clone();
         Ok(self.seed_command(service, &account).stdin(Stdio::null()).output()?)
     }
 
@@ -306,9 +317,30 @@ impl Stack {
     }
 
     fn command(&self, service: &str, env: &[(String, String)]) -> Command {
-        let mut cmd = Command::new(self.opts.bin_dir.join(service));
-        cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        cmd
+        command(&self.opts, service, env)
+    }
+
+    fn env(&self, service: &str, account: &DbAccount, port: u16) -> Vec<(String, String)> {
+        env(&self.opts, &self.gateway_url, service, account, port)
+    }
+
+    fn start_exporters(&mut self, gateway_port: u16) -> anyhow::Result<()> {
+        let (found, missing) = exporters::plan(
+            gateway_port,
+            &self.opts.mysql_admin_url,
+            &self.opts.redis_url,
+            &self.opts.redis_prefix,
+            &mut free_port,
+        )?;
+        if !missing.is_empty() {
+            eprintln!("(exportateurs absents : {} — deploy/ensure-deps les installe)", missing.join(", "));
+        }
+        for e in found {
+            let child = self.spawn_logged(&format!("exporter-{}", e.job), 0, e.command)?;
+            self.others.push(child);
+            self.exporters.push((e.job, format!("http://127.0.0.1:{}/metrics", e.port)));
+        }
+        Ok(())
     }
 
     fn spawn_logged(&self, name: &str, index: usize, mut cmd: Command) -> anyhow::Result<Child> {
@@ -317,17 +349,25 @@ impl Stack {
         cmd.spawn().with_context(|| format!("démarrage de {name} ({:?})", cmd.get_program()))
     }
 
-    fn start_prometheus(&mut self, ports: &BTreeMap<&'static str, Vec<u16>>) -> anyhow::Result<()> {
+    fn start_prometheus(&mut self, ports: &BTreeMap<&'static str, Vec<u16>>, launcher_port: u16) -> anyhow::Result<()> {
         let Some(bin) =
             ["/usr/bin/prometheus", "/usr/local/bin/prometheus"].into_iter().find(|p| Path::new(p).exists())
         else {
             eprintln!("(Prometheus non installé : apt-get install -y prometheus pour l'avoir aussi)");
             return Ok(());
         };
-        let port = if free_port_is(9090) { 9090 } else { free_port()? };
-        let alerts = self.opts.repo_dir.join("deploy/prometheus/alerts.yml");
+        // The dev run takes the usual 9090; tests (gateway on a free port) never do.
+        let port = if self.opts.gateway_port != 0 && free_port_is(9090) { 9090 } else { free_port()? };
+        let rules = self.opts.repo_dir.join("deploy/prometheus");
+        let rule_files = [rules.join("alerts.yml").to_string_lossy().into_owned()];
         let conf = self.opts.run_dir.join("prometheus.yml");
-        fs::write(&conf, render::prometheus_config(ports, &alerts.to_string_lossy()))?;
+        let mut jobs: Vec<(&str, String)> = vec![("launcher", format!("127.0.0.1:{launcher_port}"))];
+        jobs.extend(
+            self.exporters
+                .iter()
+                .map(|(j, u)| (*j, u.trim_start_matches("http://").trim_end_matches("/metrics").to_owned())),
+        );
+        fs::write(&conf, render::prometheus_config(ports, &rule_files, &jobs))?;
         let mut cmd = Command::new(bin);
         cmd.arg(format!("--config.file={}", conf.display()))
             .arg(format!("--storage.tsdb.path={}", self.opts.run_dir.join("prometheus-data").display()))
@@ -338,9 +378,12 @@ impl Stack {
         Ok(())
     }
 
-    /// SIGKILLs replica `index` of `service` (fault tests).
+    /// SIGKILLs replica `index` of `service` and keeps it down until
+    /// [`Stack::restart_replica`] (fault tests); the supervisor leaves it alone.
     pub fn kill_replica(&mut self, service: &str, index: usize) -> anyhow::Result<()> {
-        let r = self.replicas.get_mut(service).and_then(|rs| rs.get_mut(index)).context("réplique inconnue")?;
+        let mut slots = supervise::lock(&self.slots);
+        let r = slots.get_mut(service).and_then(|rs| rs.get_mut(index)).context("réplique inconnue")?;
+        r.supervised = false;
         if let Some(mut c) = r.child.take() {
             c.kill()?;
             c.wait()?;
@@ -349,11 +392,15 @@ impl Stack {
     }
 
     /// Starts replica `index` of `service` again on its port, with `env`
-    /// added (fault tests restart a crashed process this way).
+    /// added (fault tests restart a crashed process this way). With no extra
+    /// environment the replica is supervised again; with some, it is left to
+    /// the caller (a replica started to crash must stay down).
     pub async fn restart_replica(&mut self, service: &str, index: usize, env: &[(&str, &str)]) -> anyhow::Result<()> {
         let name = SERVICES.iter().map(|s| s.name).find(|n| *n == service).context("service inconnu")?;
         let (port, account) = {
-            let r = self.replicas.get_mut(name).and_then(|rs| rs.get_mut(index)).context("réplique inconnue")?;
+            let mut slots = supervise::lock(&self.slots);
+            let r = slots.get_mut(name).and_then(|rs| rs.get_mut(index)).context("réplique inconnue")?;
+            r.supervised = false;
             if let Some(mut c) = r.child.take() {
                 let _ = c.kill();
                 let _ = c.wait();
@@ -364,8 +411,8 @@ impl Stack {
         vars.retain(|(k, _)| !env.iter().any(|(e, _)| e == k));
         vars.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let child = self.spawn_logged(name, index + 100, self.command(name, &vars))?;
-        if let Some(r) = self.replicas.get_mut(name).and_then(|rs| rs.get_mut(index)) {
-            r.child = Some(child);
+        if let Some(r) = supervise::lock(&self.slots).get_mut(name).and_then(|rs| rs.get_mut(index)) {
+            r.replace(child, env.is_empty());
         }
         wait_http(&format!("http://127.0.0.1:{port}/health/ready"), name).await
     }
@@ -373,29 +420,36 @@ impl Stack {
     /// Runs `service`'s binary once with a replica's environment and `args`
     /// (e.g. `reporting rebuild`), returning its exit status and output.
     pub fn run_once(&self, service: &str, args: &[&str]) -> anyhow::Result<std::process::Output> {
-        let account = self.replicas.get(service).and_then(|rs| rs.first()).context("service inconnu")?.account.clone();
+        let account = supervise::lock(&self.slots)
+            .get(service)
+            .and_then(|rs| rs.first())
+            .context("service inconnu")?
+            .account
+            .clone();
         let env = self.env(service, &account, 0);
         Ok(self.command(service, &env).args(args).stdin(Stdio::null()).output()?)
     }
 
-    /// Whether replica `index` of `service` has exited (and reaps it).
+    /// Whether replica `index` of `service` is not running (and reaps it).
     pub fn replica_exited(&mut self, service: &str, index: usize) -> bool {
-        match self.replicas.get_mut(service).and_then(|rs| rs.get_mut(index)).and_then(|r| r.child.as_mut()) {
-            Some(c) => matches!(c.try_wait(), Ok(Some(_))),
-            None => true,
-        }
+        supervise::lock(&self.slots).get_mut(service).and_then(|rs| rs.get_mut(index)).is_none_or(|r| !r.running())
     }
 
     /// Process id of replica `index` of `service` while it runs.
     pub fn replica_pid(&self, service: &str, index: usize) -> Option<u32> {
-        self.replicas.get(service)?.get(index)?.child.as_ref().map(Child::id)
+        supervise::lock(&self.slots).get(service)?.get(index)?.child.as_ref().map(Child::id)
+    }
+
+    /// How many times the supervisor restarted replica `index` of `service`.
+    pub fn replica_restarts(&self, service: &str, index: usize) -> u64 {
+        supervise::lock(&self.slots).get(service).and_then(|rs| rs.get(index)).map_or(0, |r| r.restarts)
     }
 
     /// Base URLs of a service's replicas (direct, bypassing the gateway).
     pub fn replica_urls(&self, service: &str) -> Vec<String> {
-        self.replicas
+        self.ports
             .get(service)
-            .map(|rs| rs.iter().map(|r| format!("http://127.0.0.1:{}", r.port)).collect())
+            .map(|ps| ps.iter().map(|p| format!("http://127.0.0.1:{p}")).collect())
             .unwrap_or_default()
     }
 
@@ -405,8 +459,13 @@ impl Stack {
 
     /// Gracefully stops everything (SIGTERM, then SIGKILL after 5 s).
     pub fn stop(&mut self) {
+        // The supervisor first, so that it restarts nothing being stopped.
+        self.stop_flag.store(true, Ordering::Relaxed);
+        if let Some(t) = self.supervisor.take() {
+            let _ = t.join();
+        }
         let mut children: Vec<Child> = self.others.drain(..).collect();
-        for rs in self.replicas.values_mut() {
+        for rs in supervise::lock(&self.slots).values_mut() {
             children.extend(rs.iter_mut().filter_map(|r| r.child.take()));
         }
         for c in &children {
@@ -446,6 +505,35 @@ impl Drop for Stack {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A replica's environment.
+fn env(opts: &Options, gateway: &str, service: &str, account: &DbAccount, port: u16) -> Vec<(String, String)> {
+    vec![
+        ("BIND_ADDR".into(), format!("127.0.0.1:{port}")),
+        ("DATABASE_URL".into(), account.url(&opts.mysql_addr)),
+        ("REDIS_URL".into(), opts.redis_url.clone()),
+        ("REDIS_PREFIX".into(), opts.redis_prefix.clone()),
+        ("JWT_SECRET".into(), opts.jwt_secret.clone()),
+        ("JWT_SECRET_PRECEDENT".into(), opts.jwt_previous_secret.clone().unwrap_or_default()),
+        ("CAISSE_DEV".into(), if opts.dev { "1" } else { "0" }.into()),
+        ("CAISSE_URL".into(), gateway.to_owned()),
+        ("PRODUIT_URL".into(), gateway.to_owned()),
+        ("STOCK_URL".into(), gateway.to_owned()),
+        ("PANIER_URL".into(), gateway.to_owned()),
+        ("VENTE_URL".into(), gateway.to_owned()),
+        ("LOG_FORMAT".into(), "json".into()),
+        ("RUST_LOG".into(), std::env::var("RUST_LOG").unwrap_or_else(|_| format!("info,{service}=info,sqlx=warn"))),
+    ]
+    .into_iter()
+    .chain(opts.extra_env.iter().filter(|(s, _, _)| s == service).map(|(_, k, v)| (k.clone(), v.clone())))
+    .collect()
+}
+
+fn command(opts: &Options, service: &str, env: &[(String, String)]) -> Command {
+    let mut cmd = Command::new(opts.bin_dir.join(service));
+    cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    cmd
 }
 
 fn free_port_is(port: u16) -> bool {

@@ -63,9 +63,14 @@ async fn run() -> anyhow::Result<()> {
     if let Some(p) = &stack.prometheus_url {
         println!("  Prometheus           {p}/");
     }
-    for (name, urls) in stack.replicas.keys().map(|n| (n, stack.replica_urls(n))) {
+    for (job, url) in &stack.exporters {
+        println!("  Exportateur {job:<8} {url}");
+    }
+    println!("  Lanceur (métriques)  {}", stack.launcher_metrics_url);
+    for (name, urls) in stack.ports.keys().map(|n| (n, stack.replica_urls(n))) {
         println!("  {name:<8} répliques   {}", urls.join("  "));
     }
+    println!("  (une réplique qui meurt est redémarrée sur son port ; voir .run/logs/launcher.log)");
     println!("\nComptes de démonstration (mot de passe « demo1234 ») :");
     println!("  admin · logistique · gerant1 (magasin 1) · caissier1 (magasin 1) · caissier2 (magasin 2)");
     println!("\nExemple : curl -s -X POST {g}/api/auth/login -H 'content-type: application/json' \\");

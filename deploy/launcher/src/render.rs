@@ -72,19 +72,31 @@ pub fn container_vars(resolver: &str) -> BTreeMap<String, String> {
     vars
 }
 
-/// A Prometheus config scraping every native replica.
-pub fn prometheus_config(ports: &BTreeMap<&'static str, Vec<u16>>, alerts_file: &str) -> String {
+/// A Prometheus config scraping every native replica, plus `others`
+/// (job, `host:port`): the launcher's own metrics and the exporters.
+pub fn prometheus_config(
+    ports: &BTreeMap<&'static str, Vec<u16>>,
+    rule_files: &[String],
+    others: &[(&str, String)],
+) -> String {
+    let rules: String = rule_files.iter().map(|f| format!("  - {f}\n")).collect();
     let mut out = format!(
-        "# Rendered by caisse-launcher for the native run.\nglobal:\n  scrape_interval: 5s\n  evaluation_interval: 15s\nrule_files:\n  - {alerts_file}\nscrape_configs:\n"
+        "# Rendered by caisse-launcher for the native run.\nglobal:\n  scrape_interval: 5s\n  evaluation_interval: 5s\nrule_files:\n{rules}scrape_configs:\n"
     );
-    for s in SERVICES {
-        let targets: Vec<String> =
-            ports.get(s.name).map(|p| p.iter().map(|p| format!("'127.0.0.1:{p}'")).collect()).unwrap_or_default();
+    let mut job = |name: &str, targets: Vec<String>| {
         out.push_str(&format!(
-            "  - job_name: {}\n    static_configs:\n      - targets: [{}]\n",
-            s.name,
+            "  - job_name: {name}\n    static_configs:\n      - targets: [{}]\n",
             targets.join(", ")
         ));
+    };
+    for s in SERVICES {
+        job(
+            s.name,
+            ports.get(s.name).map(|p| p.iter().map(|p| format!("'127.0.0.1:{p}'")).collect()).unwrap_or_default(),
+        );
+    }
+    for (name, target) in others {
+        job(name, vec![format!("'{target}'")]);
     }
     out
 }
