@@ -5,11 +5,13 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 mod abuse_limits;
+mod alerting;
 mod audit;
 mod browser;
 mod brute_force;
 mod compose_spec;
 mod consistency;
+mod dashboards_live;
 mod deployment;
 mod faults;
 mod faults_infra;
@@ -33,5 +35,6 @@ mod restocking;
 mod sales;
 mod secrets;
 mod security;
+mod supervision;
 mod tills;
 mod tokens;
