@@ -228,12 +228,18 @@ async fn a_lost_stream_is_backfilled_from_the_feed_and_a_rebuild_gives_the_same_
     rename(&http, &e.produit_url, 3, "Lait 1 % 2 L").await;
     wait_cursor(&pool, Producer::Produit, 64).await;
     assert_eq!(product_name(&pool, 3).await, "Lait 1 % 2 L");
-    // Until the rebuild, this process's consumer applied everything.
-    let metrics = http.get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(
-        metrics.contains("reporting_last_applied_id{producteur=\"produit\",service=\"reporting\"} 64\n"),
-        "{metrics}"
-    );
+    // Until the rebuild, this process's consumer applied everything. The
+    // gauge moves just after the commit the cursor shows: wait for it.
+    let applied = "reporting_last_applied_id{producteur=\"produit\",service=\"reporting\"} 64\n";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let metrics = loop {
+        let m = http.get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
+        if m.contains(applied) || Instant::now() > deadline {
+            break m;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(metrics.contains(applied), "{metrics}");
     assert!(metrics.contains("reporting_backfilled_total{producteur=\"produit\""), "relectures comptées : {metrics}");
     let before: Vec<(i64, String)> =
         sqlx::query_as("SELECT produit_id, nom FROM produits ORDER BY produit_id").fetch_all(&pool).await.unwrap();
