@@ -145,9 +145,33 @@ pub struct Stack {
     supervisor: Option<std::thread::JoinHandle<()>>,
 }
 
-/// A free loopback port (released at once; the race is harmless here).
+/// A free loopback port, released at once for its process to bind.
+///
+/// Ports come from 20000–32767, below Linux's ephemeral range (32768+), so
+/// that no outgoing connection (a pool's, a client's) can take a port between
+/// the moment it is chosen and the moment its replica binds it; a port is
+/// never handed out twice by this process (replicas, nginx, Prometheus and
+/// the exporters all take theirs here). The start is random, so parallel
+/// test processes rarely meet, and a taken port is skipped.
 pub fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    use std::sync::{Mutex, OnceLock};
+    static GIVEN: OnceLock<Mutex<std::collections::HashSet<u16>>> = OnceLock::new();
+    const FIRST: u16 = 20_000;
+    const SPAN: u16 = 12_768;
+    let given = GIVEN.get_or_init(Default::default);
+    let start = (uuid::Uuid::new_v4().as_u128() % u128::from(SPAN)) as u16;
+    for k in 0..SPAN {
+        let port = FIRST + (start + k) % SPAN;
+        let mut given = given.lock().map_err(|_| anyhow::anyhow!("registre des ports empoisonné"))?;
+        if given.contains(&port) {
+            continue;
+        }
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.insert(port);
+            return Ok(port);
+        }
+    }
+    anyhow::bail!("aucun port libre entre {FIRST} et {}", FIRST + SPAN - 1)
 }
 
 fn redis_addr(url: &str) -> String {
