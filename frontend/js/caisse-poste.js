@@ -102,7 +102,7 @@ export function posteCaisse(ctx) {
     let action;
     if (!o) {
       const id = `fond-${c.id}`;
-      const champ = el("input", { id, name: id, inputmode: "decimal", autocomplete: "off", className: "fond", placeholder: "200.00" });
+      const champ = el("input", { id, name: id, inputMode: "decimal", autocomplete: "off", className: "fond", placeholder: "200.00" });
       const bouton = el("button", { type: "submit", id: `btn-ouvrir-${c.id}`, textContent: "Ouvrir" });
       bouton.setAttribute("aria-label", `Ouvrir ${nom}`);
       const form = el("form", { className: "ligne ouverture" },

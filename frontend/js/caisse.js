@@ -133,6 +133,7 @@ function quantiteDe(produitId) {
 
 export async function ajouter(produit) {
   await fixerQuantite(produit.id, (n) => n + 1, produit);
+  if (!etat.session) return; // the session was closed meanwhile: the register list says why
   annoncer(`${produit.nom} ajouté (quantité ${quantiteDe(produit.id)}).`);
 }
 
