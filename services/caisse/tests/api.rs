@@ -19,7 +19,8 @@ async fn app() -> App {
 
 async fn app_with(login_lock: caisse::LoginLock) -> App {
     let db = TestDb::new("caisse").await;
-    let config = caisse::Config { common: db.config("caisse"), token_ttl_secs: 3600, login_lock };
+    let config =
+        caisse::Config { login_lock, ..caisse::Config::for_test(db.config("caisse"), "http://127.0.0.1:9".into()) };
     let router = caisse::build(&config).await.expect("build");
     let pool = db.admin_pool().await;
     caisse::seed::seed(&pool).await.expect("seed");

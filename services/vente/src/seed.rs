@@ -138,6 +138,9 @@ async fn sale(tx: &mut Transaction<'_, MySql>, s: &Sale) -> anyhow::Result<()> {
         mode,
         totaux: &totaux,
         a_payer,
+        // Past sales predate registers: no register, no session.
+        caisse_id: None,
+        session_id: None,
     };
     caisse_common::outbox::append_at(tx, &events::completed(&completion, &lines), Some(s.at)).await?;
     Ok(())

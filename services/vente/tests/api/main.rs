@@ -55,8 +55,7 @@ async fn build_suite(
     produit::seed::seed(&produit_db.admin_pool().await).await.unwrap();
     // stock asks caisse whether a store exists before creating a stock row.
     let caisse_db = TestDb::new("caisse").await;
-    let caisse_cfg =
-        caisse::Config { common: caisse_db.config("caisse"), token_ttl_secs: 3600, login_lock: Default::default() };
+    let caisse_cfg = caisse::Config::for_test(caisse_db.config("caisse"), "http://127.0.0.1:9".into());
     let caisse = spawn(caisse::build(&caisse_cfg).await.unwrap()).await;
     caisse::seed::seed(&caisse_db.admin_pool().await).await.unwrap();
     let stock_db = TestDb::new("stock").await;
