@@ -262,7 +262,9 @@ export function posteCaisse(ctx) {
       $("rapport-z").replaceChildren(el("p", { className: "alerte-texte" },
         `Rapport Z indisponible pour l’instant (${err instanceof ErreurApi ? err.texte() : err}) : il reste consultable depuis « Sessions de caisse ».`));
     }
-    $("btn-imprimer-z").focus();
+    // The count and the report's top in view; the focus on "Imprimer".
+    $("dialogue-fermeture").scrollTop = 0;
+    $("btn-imprimer-z").focus({ preventScroll: true });
   }
 
   function init() {

@@ -67,7 +67,7 @@ export function rapportZ(z, idTitre = "titre-rapport-z") {
     ligne("− remboursements", argent(e.remboursements), "especes-remboursements"),
     ligne("Espèces attendues", argent(e.attendu), "especes-attendu", "fort"),
     ligne("Montant compté", argent(e.compte), "especes-compte"),
-    el("div", { className: "recu-monnaie" }, el("span", {}, "Écart"), el("strong", { "data-champ": "especes-ecart" }, ecartTexte(e.ecart))),
+    el("div", { className: "recu-monnaie z-ecart" }, el("span", {}, "Écart"), el("strong", { "data-champ": "especes-ecart" }, ecartTexte(e.ecart))),
     z.journal
       ? el("p", { className: "z-journal" }, `Journal des ventes : entrée n° ${z.journal.sequence}`, el("br"),
         el("small", { "data-champ": "journal-empreinte" }, `Empreinte ${z.journal.empreinte}`))

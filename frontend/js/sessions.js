@@ -105,7 +105,9 @@ async function montrerZ(x, avecComptage = false) {
   document.body.dataset.rapportZ = String(x.id);
   const d = $("dialogue-z");
   if (!d.open) d.showModal();
-  $("btn-imprimer-z").focus();
+  // The count and the report's top in view; the focus on "Imprimer".
+  d.scrollTop = 0;
+  $("btn-imprimer-z").focus({ preventScroll: true });
 }
 
 if (s) {

@@ -1,5 +1,6 @@
 // Register sessions in Chromium: a cashier opens register 2 with a 150 $
-// float, sells one item for cash and leaves the register open; the store's
+// float, sells one item for cash, takes the session back on another device,
+// and leaves the register open; the store's
 // gérant sees it open at the register list, closes it from the sessions page
 // with the cash counted (25 ¢ over), reads the variance and the Z-report and
 // its print view, and finds it among the closed sessions; back at the
@@ -36,6 +37,14 @@ executer(async (browser) => {
   const recu = await apiJson("GET", `/api/ventes/${vente.id}`, t);
   assert(recu.session_id === sessionId, `la vente appartient à la session : ${JSON.stringify(recu)}`);
   const attendu = 15000 + cents(recu.paiement.a_payer);
+
+  // The same cashier on another device: register 2 is shown open by them, taken back as is.
+  const autre = await nouvellePage(browser);
+  await connexion(autre, "caissier1", "/caisse.html");
+  await autre.locator('#caisses tr[data-numero="2"][data-etat="ouverte"]', { hasText: "caissier1" }).waitFor();
+  await autre.click('button[aria-label="Reprendre ma session sur Caisse 2"]');
+  await autre.waitForFunction((id) => document.body.dataset.session === String(id), sessionId);
+  await autre.context().close();
 
   // The gérant: register 2 shown open by caissier1, closed from the sessions page.
   const gerant = await nouvellePage(browser);
