@@ -52,7 +52,7 @@ use crate::{
     AppState,
     db::{self, Note},
     domain::{self, Mode},
-    events, fault,
+    events, fault, journal,
     peers::{self, Line, ReserveOutcome},
     status::{SaleStatus, Transition},
 };
@@ -406,6 +406,7 @@ async fn complete_with(state: &AppState, sale: &Completed<'_>, lines: &[db::Sale
         a_payer,
     };
     caisse_common::outbox::append(&mut tx, &events::completed(&completion, lines)).await?;
+    journal::append(&mut tx, &journal::sale(&completion, lines, chrono::Utc::now())).await?;
     tx.commit().await?;
     let magasin = sale.magasin_id.to_string();
     state.metrics.sales.with_label_values(&[&magasin]).inc();
@@ -413,6 +414,7 @@ async fn complete_with(state: &AppState, sale: &Completed<'_>, lines: &[db::Sale
         state.metrics.amount.with_label_values(&[&magasin]).inc_by(total);
     }
     state.outbox.notify();
+    state.journal.notify();
     Ok(true)
 }
 
