@@ -563,7 +563,7 @@ mod tests {
     }
 
     /// Fixed vectors: recompute them with any SHA-256 tool, e.g.
-    /// `printf '%s' '17:caisse-journal-v1,1:3,1:1,5:vente,36:6f1c…,269:{…},64:000…0,' | sha256sum`.
+    /// `printf '%s' '17:caisse-journal-v1,1:3,1:1,5:vente,36:6f1c…,302:{…},64:000…0,' | sha256sum`.
     #[test]
     fn the_canonical_encoding_of_known_entries() {
         let [vente, retour] = facts();
