@@ -52,7 +52,7 @@ use crate::{
     AppState,
     db::{self, Note},
     domain::{self, Mode},
-    events, fault,
+    events, fault, journal,
     peers::{self, Line, ReserveOutcome},
     status::{SaleStatus, Transition},
 };
@@ -423,6 +423,7 @@ async fn complete_with(state: &AppState, sale: &Completed<'_>, lines: &[db::Sale
         session_id: sale.session_id,
     };
     caisse_common::outbox::append(&mut tx, &events::completed(&completion, lines)).await?;
+    journal::append(&mut tx, &journal::sale(&completion, lines, chrono::Utc::now())).await?;
     tx.commit().await?;
     let magasin = sale.magasin_id.to_string();
     state.metrics.sales.with_label_values(&[&magasin]).inc();
@@ -430,6 +431,7 @@ async fn complete_with(state: &AppState, sale: &Completed<'_>, lines: &[db::Sale
         state.metrics.amount.with_label_values(&[&magasin]).inc_by(total);
     }
     state.outbox.notify();
+    state.journal.notify();
     Ok(true)
 }
 

@@ -23,6 +23,7 @@ mod gateway_limits;
 mod harness;
 mod history;
 mod inputs;
+mod journal;
 mod journeys;
 mod k8s;
 mod load;

@@ -3,6 +3,7 @@
 //! Returns live in `retours.rs`, the demo history's SQL in `history.rs`.
 
 pub mod history;
+pub mod journal;
 pub mod retours;
 pub mod sessions;
 

@@ -632,3 +632,4 @@ async fn redis_down_never_fails_a_sale_and_the_outbox_catches_up() {
 
 mod faults;
 mod findings;
+mod journal;
