@@ -53,8 +53,8 @@ export function posteCaisse(ctx) {
   function entete() {
     const p = $("poste");
     p.textContent = courante
-      ? `Caisse ${courante.numero_caisse} · session n° ${courante.id} · fond ${argent(courante.fond_de_caisse)}`
-      : "aucune caisse ouverte";
+      ? `· caisse ${courante.numero_caisse}, session n° ${courante.id}`
+      : "· aucune caisse ouverte";
     $("btn-fermer-caisse").hidden = !courante;
     document.body.dataset.session = courante ? String(courante.id) : "";
   }

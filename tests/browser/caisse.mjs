@@ -255,6 +255,8 @@ executer(async (browser) => {
   assert(z.ventes.nombre === 2 && z.retours.nombre === 1 && z.annulations.nombre === 1, `rapport Z : ${JSON.stringify(z)}`);
   assert(await champ("ventes-total") === fr(cents(z.ventes.total)), "total des ventes du rapport Z affiché");
   assert(await champ("especes-ecart") === `−${fr(500)} (manque)`, "écart du rapport Z affiché");
+  // The head of the store's sales journal at closing, when vente keeps one (printed as is).
+  if (z.journal) assert((await champ("journal-empreinte")).includes(z.journal.empreinte), "empreinte du journal imprimée");
   await accessible(page, "rapport Z");
   await capture(page, "caisse-fermeture-rapport-z");
   await page.emulateMedia({ media: "print" });
@@ -268,6 +270,6 @@ executer(async (browser) => {
   await page.locator("#message", { hasText: "(manque)" }).waitFor();
   return {
     ventes, vendus_produit_1: 3, retour_produit_1: 1, produit_3_avant: stock3, vente_annulee: v2.id,
-    session: sessionId, vente_especes: vente.id, attendu: dec(attenduCaisse), compte: dec(compte),
+    session: sessionId, vente_especes: vente.id, attendu: dec(attenduCaisse), compte: dec(compte), journal: z.journal,
   };
 });
