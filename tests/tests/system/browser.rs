@@ -87,7 +87,8 @@ async fn browser_cashier_scans_searches_pays_cash_and_reprints_one_sale_per_clic
         let s = v.as_str().unwrap_or_else(|| panic!("montant : {v}"));
         let (units, frac) = s.split_once('.').unwrap_or((s, "0"));
         let sign = if units.starts_with('-') { -1 } else { 1 };
-        sign * (units.trim_start_matches('-').parse::<i64>().unwrap() * 100 + format!("{frac:0<2}").parse::<i64>().unwrap())
+        sign * (units.trim_start_matches('-').parse::<i64>().unwrap() * 100
+            + format!("{frac:0<2}").parse::<i64>().unwrap())
     };
     // Two sales (the cancelled card sale still counts, and once more in the cancellations), one return.
     assert_eq!(z["ventes"]["nombre"], 2, "{z}");
