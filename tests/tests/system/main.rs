@@ -35,6 +35,7 @@ mod restocking;
 mod sales;
 mod secrets;
 mod security;
+mod sessions;
 mod supervision;
 mod tills;
 mod tokens;

@@ -85,7 +85,7 @@ async fn sell(
     for (p, _) in lines {
         ledger.price(sys, cashier, *p).await;
     }
-    let res = sys.http.post(sys.url("/api/paniers")).header("authorization", cashier).send().await.unwrap();
+    let res = sys.post_cart(cashier).await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let cart = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     for (p, q) in lines {
