@@ -86,8 +86,10 @@ async fn sell(
         ledger.price(sys, cashier, *p).await;
     }
     let res = sys.post_cart(cashier).await.unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let cart = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let status = res.status();
+    let cart: Value = res.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{cart}");
+    let cart = cart["id"].as_i64().unwrap();
     for (p, q) in lines {
         let res = sys
             .http
