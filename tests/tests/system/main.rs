@@ -36,6 +36,7 @@ mod restocking;
 mod sales;
 mod secrets;
 mod security;
+mod sessions;
 mod supervision;
 mod tills;
 mod tokens;
