@@ -4,11 +4,12 @@
 // network. The API is never cached: offline data lives in IndexedDB.
 "use strict";
 
-const CACHE = "caisse-coquille-v1";
+const CACHE = "caisse-coquille-v2";
 const COQUILLE = [
   "/", "/index.html", "/caisse.html", "/app.css",
   "/js/api.js", "/js/session.js", "/js/format.js", "/js/login.js", "/js/caisse.js",
   "/js/encaissement.js", "/js/recu.js", "/js/ventes-jour.js", "/js/hors-ligne.js",
+  "/js/caisse-hors-ligne.js", "/js/caisse-poste.js", "/js/rapport-z.js",
 ];
 
 self.addEventListener("install", (ev) => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The sales journey through a running gateway, as a cashier's register does it:
-log in, open a cart, scan a product (search by barcode), add it, check out with
+log in, open a cash session on a register (or take the open one), open a
+cart on it, scan a product (search by barcode), add it, check out with
 an Idempotency-Key, read the receipt back; then the stock went down by what was
 sold, and head office's report counts the sale once vente's event has reached
 reporting. Used by deploy/compose-check against the compose gateway.
@@ -60,7 +61,15 @@ step(f"lecture du code-barres {code} : produit {pid} ({found['nom']}, {found['pr
 before = call("GET", f"/api/stocks/magasins/1/produits/{pid}", gerant)["quantite"]
 sales_before = call("GET", "/api/rapports/ventes?magasin_id=1", admin)
 
-cart = call("POST", "/api/paniers", cashier, expect=(201,))["id"]
+caisses = call("GET", "/api/caisses", cashier)["caisses"]
+session = next((c["session_ouverte"]["id"] for c in caisses if c["session_ouverte"]), None)
+if session is None:
+    opened = call("POST", f"/api/caisses/{caisses[0]['id']}/sessions", cashier,
+                  body={"fond_de_caisse": "200.00"}, expect=(201, 409))
+    session = opened.get("id") or opened["session_id"]
+step(f"session de caisse {session} ouverte")
+
+cart = call("POST", "/api/paniers", cashier, body={"session_id": session}, expect=(201,))["id"]
 lines = call("PUT", f"/api/paniers/{cart}/lignes/{pid}", cashier, body={"quantite": 2})
 step(f"panier {cart} : {len(lines['lignes'])} ligne(s)")
 

@@ -1,7 +1,9 @@
 // The cashier register: one search field that keeps focus (scan or name),
 // the cart (it lives in panier, so it survives a reload and is shared by a
 // second tab), running totals, and the keyboard shortcuts. Checkout is in
-// encaissement.js, receipts in recu.js, today's sales in ventes-jour.js.
+// encaissement.js, receipts in recu.js, today's sales in ventes-jour.js, the
+// register session (pick a register, open with a float, close with the cash
+// count and the Z-report) in caisse-poste.js: every cart belongs to it.
 
 import { api, annoncer, effacerMessage, signaler } from "./api.js";
 import { argent, cents, el, nouvelleCle, taxes } from "./format.js";
@@ -11,6 +13,7 @@ import { afficherRecu, initRecu } from "./recu.js";
 import { initVentesJour, ouvrirVentesJour } from "./ventes-jour.js";
 import * as horsLigne from "./hors-ligne.js";
 import { modeHorsLigne } from "./caisse-hors-ligne.js";
+import { posteCaisse } from "./caisse-poste.js";
 
 const s = session.exiger(["caissier", "gerant"]);
 const $ = (id) => document.getElementById(id);
@@ -18,7 +21,8 @@ const BROUILLON = "caisse.brouillon.caisse";
 
 /** The register's state: the open cart as panier last answered, and the cart edits in flight. */
 // Offline (`horsLigne`), the cart is local: same shape as panier's, priced from the cached catalogue.
-const etat = { panier: null, manquants: new Map(), enCours: Promise.resolve(), modifications: 0, horsLigne: false };
+// `session` is the register session the carts are opened in (null while a register is being picked).
+const etat = { session: null, panier: null, manquants: new Map(), enCours: Promise.resolve(), modifications: 0, horsLigne: false };
 
 const q = $("q");
 document.body.dataset.modifications = "0";
@@ -33,9 +37,16 @@ function focusRecherche() {
 // ---- Cart -----------------------------------------------------------------
 
 async function chargerPanier() {
+  if (!etat.session) {
+    etat.panier = null;
+    afficherPanier();
+    return;
+  }
   const { paniers } = await api("GET", "/api/paniers");
   const file = horsLigne.paniersDeLaFile();
-  etat.panier = paniers.find((p) => !file.has(p.id)) || null;
+  // A cart left open in an earlier session stays there: this register sells in its own session.
+  const id = etat.session.id;
+  etat.panier = paniers.find((p) => !file.has(p.id) && (p.session_id === undefined || p.session_id === id)) || null;
   afficherPanier();
 }
 
@@ -45,9 +56,20 @@ async function chargerPanier() {
 const CLE_PANIER = "caisse.cle-panier";
 async function panierOuvert() {
   if (!etat.panier) {
+    if (!etat.session) throw new Error("aucune session de caisse");
     const cle = sessionStorage.getItem(CLE_PANIER) || nouvelleCle();
     sessionStorage.setItem(CLE_PANIER, cle);
-    etat.panier = await api("POST", "/api/paniers", { cle });
+    try {
+      etat.panier = await api("POST", "/api/paniers", { cle, corps: { session_id: etat.session.id } });
+    } catch (err) {
+      // The session was closed (by a gérant), or is not usable here: back to the registers.
+      if (err.statut === 409 || err.statut === 403 || err.statut === 422) {
+        sessionStorage.removeItem(CLE_PANIER);
+        await poste.sessionPerdue(err);
+        return null;
+      }
+      throw err;
+    }
     sessionStorage.removeItem(CLE_PANIER);
   }
   return etat.panier;
@@ -77,11 +99,13 @@ async function appliquer(produitId, quantite, produit) {
     afficherPanier();
     return;
   }
+  let horsReseau = false;
   const p = await panierOuvert().catch((err) => {
-    if (err.reseau) { passerHorsLigne(); return null; }
+    if (err.reseau) { passerHorsLigne(); horsReseau = true; return null; }
     throw err;
   });
-  if (!p) return appliquer(produitId, quantite, produit);
+  if (horsReseau) return appliquer(produitId, quantite, produit);
+  if (!p) return; // session lost: the register list is shown
   try {
     etat.panier = quantite <= 0
       ? await api("DELETE", `/api/paniers/${p.id}/lignes/${produitId}`)
@@ -109,6 +133,7 @@ function quantiteDe(produitId) {
 
 export async function ajouter(produit) {
   await fixerQuantite(produit.id, (n) => n + 1, produit);
+  if (!etat.session) return; // the session was closed meanwhile: the register list says why
   annoncer(`${produit.nom} ajouté (quantité ${quantiteDe(produit.id)}).`);
 }
 
@@ -251,7 +276,8 @@ const encaissement = new Encaissement({
   panier: () => etat.panier,
   horsLigne: () => etat.horsLigne,
   enregistrerHorsLigne: (vente) => {
-    horsLigne.mettreEnFile(vente);
+    // The sale belongs to the session open on this register; its cart will be opened in it at sync.
+    horsLigne.mettreEnFile({ ...vente, session_id: etat.session.id });
     etat.panier = panierLocal([]);
     etat.manquants.clear();
     afficherPanier();
@@ -290,6 +316,8 @@ document.addEventListener("keydown", (ev) => {
     F8: () => encaissement.choisirMode("especes"),
     F9: () => encaissement.choisirMode("carte"),
   };
+  // While picking a register, only today's sales.
+  if (!etat.session && ev.key !== "F7") return;
   if (touches[ev.key]) {
     ev.preventDefault();
     touches[ev.key]();
@@ -300,9 +328,64 @@ document.addEventListener("keydown", (ev) => {
 });
 $("btn-nouvelle").addEventListener("click", nouvelleVente);
 $("btn-ventes").addEventListener("click", () => ouvrirVentesJour());
+$("btn-ventes-choix").addEventListener("click", () => ouvrirVentesJour());
 // Clicking on empty space brings the focus back to the search field.
 document.addEventListener("click", (ev) => {
   if (!ev.target.closest("button, input, a, label, select, textarea, dialog")) focusRecherche();
+});
+
+// ---- Register session ---------------------------------------------------------
+
+let catalogueCharge = false;
+
+/** Sells on `sessionCaisse` (online: its cart, a pending checkout, the catalogue, the queue). */
+async function commencer(sessionCaisse, { horsLigne: sansReseau = false } = {}) {
+  etat.session = sessionCaisse;
+  etat.panier = null;
+  $("colonne-vente").hidden = false;
+  $("colonne-paiement").hidden = false;
+  afficherPanier();
+  q.focus();
+  if (sansReseau || etat.horsLigne) { passerHorsLigne(); return; }
+  try {
+    await chargerPanier();
+  } catch (err) {
+    if (err.reseau) { passerHorsLigne(); return; }
+    throw err;
+  }
+  await encaissement.reprendre();
+  if (!catalogueCharge) {
+    const n = await horsLigne.chargerCatalogue();
+    catalogueCharge = true;
+    document.body.dataset.catalogue = String(n);
+  }
+  if (horsLigne.file().length) await retourEnLigne();
+}
+
+/** Leaves the selling screen (session closed or lost): the register list is shown. */
+function arreter() {
+  etat.session = null;
+  etat.panier = null;
+  etat.manquants.clear();
+  $("colonne-vente").hidden = true;
+  $("colonne-paiement").hidden = true;
+  $("resultats").replaceChildren();
+  afficherPanier();
+}
+
+/** Why the register cannot be closed right now, or null. */
+function occupee() {
+  const n = horsLigne.file().length;
+  if (n) return `${n} vente(s) hors ligne attendent leur envoi : attendez la synchronisation avant de fermer la caisse.`;
+  if (etat.horsLigne) return "Hors ligne : la caisse se ferme quand le réseau revient.";
+  if (encaissement.tentative()) return "Un encaissement attend sa réponse : réessayez-le (F4) avant de fermer la caisse.";
+  if (etat.panier && etat.panier.lignes.length) return "Le panier contient des articles : encaissez-les ou retirez-les avant de fermer la caisse.";
+  return null;
+}
+
+const poste = s && posteCaisse({
+  employe: s.employe, magasinId, commencer, arreter, occupee,
+  reprendreFocus: () => q.focus(),
 });
 
 // ---- Start ----------------------------------------------------------------
@@ -310,6 +393,7 @@ document.addEventListener("click", (ev) => {
 if (s) {
   session.entete(s);
   $("magasin").textContent = `— magasin ${magasinId}`;
+  $("lien-sessions").hidden = s.employe.role !== "gerant";
   session.surExpiration(() => localStorage.setItem(BROUILLON, JSON.stringify({ q: q.value, recu: $("montant-recu").value })));
   try {
     const b = JSON.parse(localStorage.getItem(BROUILLON) || "null");
@@ -324,19 +408,6 @@ if (s) {
   // While offline or with sales waiting, check the gateway every 3 s.
   setInterval(() => { if (etat.horsLigne || horsLigne.file().length) retourEnLigne(); }, 3000);
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
-  q.focus();
   bandeau();
-  action(async () => {
-    if (!navigator.onLine) { passerHorsLigne(); return; }
-    try {
-      await chargerPanier();
-    } catch (err) {
-      if (err.reseau) { passerHorsLigne(); return; }
-      throw err;
-    }
-    await encaissement.reprendre();
-    const n = await horsLigne.chargerCatalogue();
-    document.body.dataset.catalogue = String(n);
-    if (horsLigne.file().length) await retourEnLigne();
-  });
+  action(() => poste.demarrer());
 }

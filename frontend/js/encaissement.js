@@ -8,7 +8,7 @@
 // outcome is unknown, the form stays locked on that attempt until a retry
 // gets an answer.
 
-import { api, annoncer, ErreurApi, signaler } from "./api.js";
+import { api, annoncer, effacerMessage, ErreurApi, signaler } from "./api.js";
 import { argent, arrondiEspeces, cents, decimal, nouvelleCle } from "./format.js";
 
 const CLE = "caisse.encaissement";
@@ -153,6 +153,7 @@ export class Encaissement {
     try {
       const recu = await api("POST", "/api/ventes", { corps: t.corps, cle: t.cle, delai: 30000 });
       localStorage.removeItem(CLE);
+      effacerMessage(); // an earlier attempt's error is settled
       etat.textContent = `Vente n° ${recu.numero} enregistrée.`;
       this.recu.value = "";
       this.enVol = false;

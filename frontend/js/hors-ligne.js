@@ -3,7 +3,8 @@
 // Idempotency-Key, synced in order when the gateway answers again.
 //
 // Rules (README "Offline register"): a queued sale is recorded through the
-// ordinary checkout — a cart is opened and filled, then POST /api/ventes with
+// ordinary checkout — a cart is opened (in the register session the sale was
+// rung up in) and filled, then POST /api/ventes with
 // the key generated when the sale was rung up. A retry (interrupted sync,
 // lost answer) reuses the same cart and key, so vente replays the first
 // answer: each sale is recorded once. Prices: the catalogue price at sync
@@ -72,7 +73,7 @@ function ecrireFile(f) {
   localStorage.setItem(FILE, JSON.stringify(f));
 }
 
-/** Queues a sale: { cle, lignes: [{produit_id, quantite, nom}], paiement, vendu_le }. */
+/** Queues a sale: { cle, session_id, lignes: [{produit_id, quantite, nom}], paiement, vendu_le }. */
 export function mettreEnFile(vente) {
   ecrireFile([...file(), { ...vente, panier_id: null, envoye: false }]);
 }
@@ -113,7 +114,9 @@ async function envoyer() {
     try {
       if (!panierId) {
         // Keyed by the sale's own key: a retry gets the same cart back.
-        panierId = (await api("POST", "/api/paniers", { cle: `panier-${v.cle}` })).id;
+        // In the register session that was open when the sale was rung up.
+        const corps = v.session_id ? { session_id: v.session_id } : {};
+        panierId = (await api("POST", "/api/paniers", { cle: `panier-${v.cle}`, corps })).id;
         maj(v.cle, { panier_id: panierId });
       }
       if (!v.envoye) {

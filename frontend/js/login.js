@@ -13,7 +13,7 @@ function retourPermis(role) {
   const r = params.get("retour");
   if (!r || !r.startsWith("/") || r.startsWith("//") || r.startsWith("/index.html")) return null;
   const page = r.split("?")[0];
-  const pages = { caissier: ["/caisse.html"], gerant: ["/caisse.html", "/stock.html", "/tableau.html", "/reappro.html"], admin: ["/tableau.html", "/produits.html", "/stock.html", "/reappro.html"], logistique: ["/logistique.html", "/stock.html"] };
+  const pages = { caissier: ["/caisse.html"], gerant: ["/caisse.html", "/stock.html", "/tableau.html", "/reappro.html", "/sessions.html"], admin: ["/tableau.html", "/produits.html", "/stock.html", "/reappro.html", "/sessions.html"], logistique: ["/logistique.html", "/stock.html"] };
   return (pages[role] || []).includes(page) ? r : null;
 }
 

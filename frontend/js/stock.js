@@ -52,6 +52,7 @@ if (s) {
   $("lien-caisse").hidden = !["caissier", "gerant"].includes(role);
   $("lien-produits").hidden = role !== "admin";
   $("lien-reappro").hidden = !["gerant", "admin"].includes(role);
+  $("lien-sessions").hidden = !["gerant", "admin"].includes(role);
   $("btn-suite").addEventListener("click", () => page(false).catch(signaler));
   if (s.employe.magasin_id) {
     magasin = s.employe.magasin_id;

@@ -1,11 +1,13 @@
-// The cashier register in Chromium: log in, scan, search by name, change a
-// quantity, reload mid-cart, a second tab, a refused token (back to login,
+// The cashier register in Chromium: log in, pick register 1 and open its
+// session with a 200 $ float, scan, search by name, change a quantity, reload mid-cart, a second tab, a refused token (back to login,
 // work kept), pay cash (change shown), receipt and its print stylesheet,
 // double-click checkout (one sale), a lost checkout answer retried with the
 // same key (one sale), out of stock names the line, today's sales (partial
-// return, reprint; a gérant cancels). Prints the sales it made.
+// return, reprint; a gérant cancels), then close the register with a 5 $
+// shortage: the exact variance, the Z-report (its print view). Prints the
+// sales it made and the session.
 
-import { accessible, apiJson, assert, BASE, capture, connexion, executer, jeton, nouvellePage } from "./lib.mjs";
+import { accessible, apiJson, assert, BASE, capture, connexion, executer, jeton, nouvellePage, ouvrirCaisse } from "./lib.mjs";
 
 // Independent of the page's code: the README's money rules, in cents.
 const arrondi = (n, d) => Math.floor((2 * n + d) / (2 * d));
@@ -45,7 +47,20 @@ executer(async (browser) => {
   await accessible(page, "connexion");
   await capture(page, "connexion");
   await connexion(page, "caissier1", "/caisse.html");
-  await page.waitForFunction(() => document.activeElement && document.activeElement.id === "q");
+
+  // No session yet: the store's registers, which are open and by whom, a float to open one.
+  await page.locator('#caisses tr[data-numero="1"][data-etat="libre"]').waitFor();
+  assert(!(await page.locator("#q").isVisible()), "pas de vente avant d’avoir ouvert une caisse");
+  await accessible(page, "choix de la caisse");
+  await capture(page, "caisse-choix");
+  await page.fill('#caisses tr[data-numero="1"] input', "deux cents");
+  await page.click('#caisses tr[data-numero="1"] button');
+  await page.locator("#message.erreur", { hasText: "Fond de caisse" }).waitFor();
+  const sessionId = await ouvrirCaisse(page, 1, "200.00");
+  const ouverte = await apiJson("GET", `/api/caisses/sessions/${sessionId}`, t);
+  assert(ouverte.statut === "ouverte" && ouverte.fond_de_caisse === "200.00" && ouverte.caissier_login === "caissier1",
+    `session ouverte : ${JSON.stringify(ouverte)}`);
+  assert((await texte(page, "#poste")).includes(`session n° ${sessionId}`), "l’en-tête nomme la session");
 
   // Scan: digits typed into the focused field, then Enter -> added at once.
   await page.keyboard.type(p1.code_barres);
@@ -80,6 +95,9 @@ executer(async (browser) => {
   await attendreLigne(page, 2, 2);
   const apres = await lignes(page);
   assert(JSON.stringify(avant) === JSON.stringify(apres), `panier intact après rechargement : ${JSON.stringify(apres)}`);
+  assert(await page.evaluate(() => document.body.dataset.session) === String(sessionId), "la session est reprise au rechargement");
+  const panierOuvert = (await apiJson("GET", "/api/paniers", t)).paniers[0];
+  assert(panierOuvert.session_id === sessionId, `le panier appartient à la session : ${JSON.stringify(panierOuvert)}`);
 
   // A second tab of the same register shows the same cart (it lives in panier).
   const onglet = await page.context().newPage();
@@ -202,6 +220,8 @@ executer(async (browser) => {
   // The store's gérant sees every sale of the day at the register and cancels the card sale.
   const gerant = await nouvellePage(browser);
   await connexion(gerant, "gerant1", "/caisse.html");
+  // Register 1 is shown open by caissier1 (a gérant may close it from the sessions page).
+  await gerant.locator('#caisses tr[data-numero="1"][data-etat="ouverte"]', { hasText: "caissier1" }).waitFor();
   await gerant.keyboard.press("F7");
   await gerant.locator(`#ventes tr[data-vente="${v2.id}"]`).waitFor();
   gerant.once("dialog", (d) => d.accept());
@@ -209,5 +229,47 @@ executer(async (browser) => {
   await gerant.locator(`#ventes tr[data-vente="${v2.id}"]`, { hasText: "Annulée" }).waitFor();
   await accessible(gerant, "ventes du jour (gérant)");
   await capture(gerant, "caisse-ventes-du-jour-gerant");
-  return { ventes, vendus_produit_1: 3, retour_produit_1: 1, produit_3_avant: stock3, vente_annulee: v2.id };
+
+  // Closing the register: the drawer holds the float + the cash sale − the cash refund, minus 5 $.
+  const venteEspeces = await apiJson("GET", `/api/ventes/${vente.id}`, t);
+  const rembourse = venteEspeces.retours.reduce((n, r) => n + cents(r.rembourse), 0);
+  const attenduCaisse = 20000 + cents(venteEspeces.paiement.a_payer) - rembourse;
+  const compte = attenduCaisse - 500;
+  await page.click("#btn-fermer-caisse");
+  await page.locator("#dialogue-fermeture[open]").waitFor();
+  await accessible(page, "fermeture de caisse");
+  await page.fill("#montant-compte", "beaucoup");
+  await page.click("#btn-confirmer-fermeture");
+  await page.locator("#fermeture-message", { hasText: "Montant compté" }).waitFor();
+  await page.fill("#montant-compte", dec(compte));
+  await page.click("#btn-confirmer-fermeture");
+  await page.waitForFunction((id) => document.body.dataset.rapportZ === String(id), sessionId);
+  const champ = (nom) => texte(page, `#dialogue-fermeture [data-champ="${nom}"]`);
+  assert(await champ("especes_attendues") === fr(attenduCaisse), `espèces attendues ${await champ("especes_attendues")} ≠ ${fr(attenduCaisse)}`);
+  assert(await champ("montant_compte") === fr(compte), `montant compté ${await champ("montant_compte")}`);
+  assert(await champ("ecart") === `−${fr(500)} (manque)`, `écart affiché : ${await champ("ecart")}`);
+  // The Z-report shown is caisse's, and its figures are what this test sold.
+  const z = await apiJson("GET", `/api/caisses/sessions/${sessionId}/rapport-z`, t);
+  assert(z.especes.attendu === dec(attenduCaisse) && z.especes.compte === dec(compte) && z.especes.ecart === "-5.00",
+    `espèces du rapport Z : ${JSON.stringify(z.especes)}`);
+  assert(z.ventes.nombre === 2 && z.retours.nombre === 1 && z.annulations.nombre === 1, `rapport Z : ${JSON.stringify(z)}`);
+  assert(await champ("ventes-total") === fr(cents(z.ventes.total)), "total des ventes du rapport Z affiché");
+  assert(await champ("especes-ecart") === `−${fr(500)} (manque)`, "écart du rapport Z affiché");
+  // The head of the store's sales journal at closing, when vente keeps one (printed as is).
+  if (z.journal) assert((await champ("journal-empreinte")).includes(z.journal.empreinte), "empreinte du journal imprimée");
+  await accessible(page, "rapport Z");
+  await capture(page, "caisse-fermeture-rapport-z");
+  await page.emulateMedia({ media: "print" });
+  assert(!(await page.locator("main.caisse").isVisible()) && (await page.locator("#rapport-z").isVisible())
+    && !(await page.locator("#comptage").isVisible()), "à l'impression, seul le rapport Z paraît");
+  await capture(page, "caisse-rapport-z-impression", { fullPage: true });
+  await page.emulateMedia({ media: "screen" });
+  await page.click("#btn-terminer");
+  // Back to the register list: register 1 is free again, the message gives the variance.
+  await page.locator('#caisses tr[data-numero="1"][data-etat="libre"]').waitFor();
+  await page.locator("#message", { hasText: "(manque)" }).waitFor();
+  return {
+    ventes, vendus_produit_1: 3, retour_produit_1: 1, produit_3_avant: stock3, vente_annulee: v2.id,
+    session: sessionId, vente_especes: vente.id, attendu: dec(attenduCaisse), compte: dec(compte), journal: z.journal,
+  };
 });

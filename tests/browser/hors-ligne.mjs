@@ -1,5 +1,6 @@
-// The offline register in Chromium: the page reloads from the service
-// worker with the network cut; three
+// The offline register in Chromium: register 1 opened online (its session
+// kept on the device), the page reloads from the service worker with the
+// network cut and sells in that session; three
 // sales are rung up from the cached catalogue and queued with their keys;
 // the network comes back with the second checkout's answer lost on the way
 // (the sync is interrupted half-way), and the queue is sent again in order;
@@ -7,7 +8,7 @@
 // Prints what it sold; the Rust test checks each sale exists once and the
 // stock moved once.
 
-import { accessible, apiJson, assert, capture, connexion, executer, jeton, nouvellePage } from "./lib.mjs";
+import { accessible, apiJson, assert, capture, connexion, executer, jeton, nouvellePage, ouvrirCaisse } from "./lib.mjs";
 
 const arrondi = (n, d) => Math.floor((2 * n + d) / (2 * d));
 const cents = (s) => Math.round(Number(s) * 100);
@@ -17,6 +18,7 @@ executer(async (browser) => {
   const produits = await Promise.all([11, 12, 13].map((id) => apiJson("GET", `/api/produits/${id}`, t)));
   const page = await nouvellePage(browser);
   await connexion(page, "caissier2", "/caisse.html");
+  const sessionId = await ouvrirCaisse(page, 1, "100.00");
   await page.waitForFunction(() => Number(document.body.dataset.catalogue) >= 60);
 
   // The service worker holds the app shell: the register reloads without network.
@@ -26,6 +28,8 @@ executer(async (browser) => {
   await page.context().setOffline(true);
   await page.reload();
   await page.locator("#bandeau-hors-ligne", { hasText: "Hors ligne" }).waitFor();
+  // Offline, the session kept on the device is the one the sales belong to.
+  assert(await page.evaluate(() => document.body.dataset.session) === String(sessionId), "session reprise hors ligne");
   const ventes = [];
   for (const [i, p] of produits.entries()) {
     const quantite = i + 1;
@@ -92,5 +96,5 @@ executer(async (browser) => {
   assert(refus.includes(p14.nom) && refus.includes(`${stock14} disponible`), `refus affiché : ${refus}`);
   await capture(page, "caisse-hors-ligne-refus");
   assert(await page.locator("#panier-vide").isVisible(), "le panier de la caisse est vide après la synchronisation");
-  return { ventes, envois_interceptes: checkouts, enregistrees_pendant_interruption: enregistrees, refuse: { produit_id: 14, stock: stock14 } };
+  return { session: sessionId, ventes, envois_interceptes: checkouts, enregistrees_pendant_interruption: enregistrees, refuse: { produit_id: 14, stock: stock14 } };
 });

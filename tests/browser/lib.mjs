@@ -73,6 +73,28 @@ export async function connexion(page, login, attendu) {
 }
 
 /**
+ * At the register after login: the list of the store's registers; opens
+ * register `numero` with the float `fond` typed in its row and waits for the
+ * selling screen (search field focused). Returns the session id.
+ */
+export async function ouvrirCaisse(page, numero, fond = "200.00") {
+  const ligne = page.locator(`#caisses tr[data-numero="${numero}"][data-etat="libre"]`);
+  await ligne.waitFor();
+  await ligne.locator("input").fill(fond);
+  await ligne.locator("button").click();
+  await page.waitForFunction(() => document.body.dataset.session && document.activeElement && document.activeElement.id === "q");
+  return Number(await page.evaluate(() => document.body.dataset.session));
+}
+
+/** Opens a session on register `numero` of the token's store through the API; returns it. */
+export async function sessionApi(jetonCaissier, numero, fond = "200.00") {
+  const { caisses } = await apiJson("GET", "/api/caisses", jetonCaissier);
+  const c = caisses.find((x) => x.numero === numero);
+  if (!c) throw new Error(`pas de caisse n° ${numero} : ${JSON.stringify(caisses)}`);
+  return apiJson("POST", `/api/caisses/${c.id}/sessions`, jetonCaissier, { fond_de_caisse: fond });
+}
+
+/**
  * Accessibility check run in the page: every visible form control has a
  * label, every button a name, text contrast >= 4.5:1 (3:1 for large text),
  * and the focused element shows an outline. Returns the violations.

@@ -2,7 +2,7 @@
 // price and seeing it at the register, and a concurrent edit: the 412 shows
 // the other person's values, then the admin keeps theirs.
 
-import { accessible, apiJson, assert, BASE, capture, connexion, executer, jeton, nouvellePage } from "./lib.mjs";
+import { accessible, apiJson, assert, BASE, capture, connexion, executer, jeton, nouvellePage, ouvrirCaisse } from "./lib.mjs";
 
 const fr = (s) => new Intl.NumberFormat("fr-CA", { style: "currency", currency: "CAD" }).format(Number(s));
 
@@ -54,6 +54,7 @@ executer(async (browser) => {
   // The register sees the new price.
   const caisse = await nouvellePage(browser);
   await connexion(caisse, "caissier1", "/caisse.html");
+  await ouvrirCaisse(caisse, 1);
   await caisse.fill("#q", p7.nom);
   await caisse.press("#q", "Enter");
   const r = caisse.locator("button.resultat", { hasText: p7.nom }).first();

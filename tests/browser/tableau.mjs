@@ -4,11 +4,13 @@
 // the CSV export downloaded through the page, and the store stock page.
 
 import { readFileSync } from "node:fs";
-import { accessible, apiJson, assert, BASE, capture, connexion, executer, jeton, nouvellePage } from "./lib.mjs";
+import { accessible, apiJson, assert, BASE, capture, connexion, executer, jeton, nouvellePage, sessionApi } from "./lib.mjs";
 
 async function vendre(login, produitId, quantite) {
   const t = await jeton(login);
-  const panier = await apiJson("POST", "/api/paniers", t);
+  // Every cart belongs to an open register session.
+  const session = await sessionApi(t, 1);
+  const panier = await apiJson("POST", "/api/paniers", t, { session_id: session.id });
   await apiJson("PUT", `/api/paniers/${panier.id}/lignes/${produitId}`, t, { quantite });
   return apiJson("POST", "/api/ventes", t, { panier_id: panier.id, paiement: { mode: "carte" } }, { "idempotency-key": crypto.randomUUID() });
 }

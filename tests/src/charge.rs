@@ -103,6 +103,8 @@ pub struct Till {
     http: Client,
     gateway: String,
     bearer: String,
+    /// The open cash session the cashier's carts are opened on.
+    session: i64,
 }
 
 impl Till {
@@ -115,7 +117,9 @@ impl Till {
         anyhow::ensure!(res.status() == StatusCode::OK, "connexion de {login} refusée : {}", res.status());
         let body: Value = res.json().await?;
         let jeton = body["jeton"].as_str().context("jeton absent")?;
-        Ok(Self { http: http.clone(), gateway: gateway.to_owned(), bearer: format!("Bearer {jeton}") })
+        let bearer = format!("Bearer {jeton}");
+        let session = crate::session(http, gateway, &bearer, None).await?;
+        Ok(Self { http: http.clone(), gateway: gateway.to_owned(), bearer, session })
     }
 
     fn key() -> String {
@@ -130,6 +134,7 @@ impl Till {
             .post(format!("{}/api/paniers", self.gateway))
             .header("authorization", &self.bearer)
             .header("idempotency-key", Self::key())
+            .json(&json!({"session_id": self.session}))
             .send()
             .await?;
         anyhow::ensure!(res.status() == StatusCode::CREATED, "ouverture du panier : {}", res.status());

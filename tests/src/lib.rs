@@ -5,3 +5,9 @@
 //! ([`charge`]) of demos and of the live dashboard test.
 
 pub mod charge;
+
+/// Gets or opens the cash session a cashier's carts are opened on (every
+/// `POST /api/paniers` names one): the open session of a register of the
+/// token's store, else one opened with a float of 200.00 $ (a 409 from a
+/// concurrent opening gives the winner's `session_id`).
+pub use caisse_testing::session::session;

@@ -1,11 +1,14 @@
-//! The caisse service: magasins, staff accounts, login and token checks, and
-//! the Swagger UI that documents every service.
+//! The caisse service: magasins, staff accounts, login and token checks,
+//! registers and their cash sessions (Z-reports), and the Swagger UI that
+//! documents every service.
 
 pub mod db;
 pub mod domain;
 pub mod password;
+pub mod registers;
 pub mod routes;
 pub mod seed;
+pub mod zreport;
 
 use caisse_common::{Platform, config::CommonConfig};
 use utoipa::OpenApi;
@@ -19,6 +22,8 @@ pub struct Config {
     /// Lifetime of an access token (`TOKEN_TTL_SECS`, default a 10-hour shift).
     pub token_ttl_secs: i64,
     pub login_lock: LoginLock,
+    /// Base URL of vente (`VENTE_URL`): a session's figures at closing.
+    pub vente_url: String,
 }
 
 /// Brute-force brake per login: after `max_failures` failed logins in a row
@@ -49,7 +54,13 @@ impl Config {
                 max_failures: env_or("LOGIN_ECHECS_MAX", d.max_failures)?.max(1),
                 lock_secs: env_or("LOGIN_BLOCAGE_SECS", d.lock_secs)?.max(1),
             },
+            vente_url: caisse_common::config::service_url("VENTE_URL", "http://127.0.0.1:8105"),
         })
+    }
+
+    /// A config for tests: a 1-hour token, the default login brake, vente at `vente_url`.
+    pub fn for_test(common: CommonConfig, vente_url: String) -> Self {
+        Self { common, token_ttl_secs: 3600, login_lock: LoginLock::default(), vente_url }
     }
 }
 
@@ -61,6 +72,8 @@ pub struct AppState {
     pub login_lock: LoginLock,
     /// Password hashing, a few at a time (see [`password::Hasher`]).
     pub hasher: std::sync::Arc<password::Hasher>,
+    /// Base URL of vente.
+    pub vente_url: String,
 }
 
 /// Connects, migrates and builds the full router.
@@ -71,6 +84,7 @@ pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
         token_ttl_secs: config.token_ttl_secs,
         login_lock: config.login_lock,
         hasher: std::sync::Arc::new(password::Hasher::per_core()?),
+        vente_url: config.vente_url.clone(),
     };
     Ok(platform.app(routes::router(state), routes::ApiDoc::openapi()))
 }

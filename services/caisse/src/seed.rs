@@ -1,10 +1,10 @@
-//! Demo data: five stores, the logistics centre, head office, and staff of
-//! every role. Idempotent: rows are keyed by fixed ids and logins, so running
+//! Demo data: five stores (registers 1 to 3 in each), the logistics centre,
+//! head office, and staff of every role. Idempotent: rows are keyed by fixed ids and logins, so running
 //! it again changes nothing.
 
 use caisse_common::Role;
 
-use crate::{Config, MIGRATOR, db, domain::TypeMagasin, password};
+use crate::{Config, MIGRATOR, db, domain::TypeMagasin, password, registers};
 
 /// Password of every demo account (dev only).
 pub const DEMO_PASSWORD: &str = "demo1234";
@@ -40,11 +40,11 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Registers seeded in every sales store.
+pub const CAISSES_PAR_MAGASIN: i32 = 3;
+
 pub async fn seed(pool: &sqlx::MySqlPool) -> anyhow::Result<()> {
-    for (id, nom, kind, adresse, ville) in MAGASINS {
-        let kind: TypeMagasin = kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
-        db::seed_magasin(pool, *id, nom, kind, adresse, ville).await?;
-    }
+    seed_stores(pool).await?;
     for (login, nom, role, magasin) in EMPLOYES {
         if db::employe_exists(pool, login).await? {
             continue;
@@ -52,6 +52,21 @@ pub async fn seed(pool: &sqlx::MySqlPool) -> anyhow::Result<()> {
         let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
         let hash = password::hash(DEMO_PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
         db::seed_employe(pool, login, nom, role, *magasin, &hash).await?;
+    }
+    Ok(())
+}
+
+/// The stores and their registers, without staff (tests that sign their
+/// own tokens need no password hashing).
+pub async fn seed_stores(pool: &sqlx::MySqlPool) -> anyhow::Result<()> {
+    for (id, nom, kind, adresse, ville) in MAGASINS {
+        let kind: TypeMagasin = kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+        db::seed_magasin(pool, *id, nom, kind, adresse, ville).await?;
+        if kind == TypeMagasin::Magasin {
+            for numero in 1..=CAISSES_PAR_MAGASIN {
+                registers::seed_caisse(pool, *id, numero, &format!("Caisse {numero}")).await?;
+            }
+        }
     }
     Ok(())
 }

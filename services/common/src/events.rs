@@ -197,6 +197,12 @@ pub struct SaleCompleted {
     pub mode_paiement: PaymentMode,
     /// What the customer paid (the total rounded to 0.05 in cash).
     pub a_payer: Decimal,
+    /// The register and cash session of the sale (absent from sales made
+    /// before registers existed, and from older payloads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caisse_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<i64>,
 }
 
 /// `evenements:ventes`: part of a sale brought back.

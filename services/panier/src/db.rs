@@ -12,13 +12,28 @@ pub struct Cart {
     pub id: i64,
     pub magasin_id: i64,
     pub caissier_id: i64,
+    pub caisse_id: Option<i64>,
+    pub session_id: Option<i64>,
     pub statut: StatutPanier,
     pub vente_id: Option<String>,
     pub version: i32,
     pub modifie_le: DateTime<Utc>,
 }
 
-const COLS: &str = "id, magasin_id, caissier_id, statut, vente_id, version, modifie_le";
+/// The register and cash session a cart is rung up on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Till {
+    pub caisse_id: Option<i64>,
+    pub session_id: Option<i64>,
+}
+
+const COLS: &str = "id, magasin_id, caissier_id, caisse_id, session_id, statut, vente_id, version, modifie_le";
+
+impl Cart {
+    pub fn till(&self) -> Till {
+        Till { caisse_id: self.caisse_id, session_id: self.session_id }
+    }
+}
 
 /// Opens a cart (`ouvert`) and returns its id. With an idempotency key, the
 /// cart this cashier already opened with that key is returned instead (one
@@ -27,14 +42,17 @@ pub async fn insert<'e, E: sqlx::MySqlExecutor<'e>>(
     ex: E,
     magasin_id: i64,
     caissier_id: i64,
+    till: Till,
     cle: Option<&str>,
 ) -> ApiResult<i64> {
     let res = sqlx::query(
-        "INSERT INTO paniers (magasin_id, caissier_id, statut, cle_idempotence) VALUES (?, ?, ?, ?) \
-         ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+        "INSERT INTO paniers (magasin_id, caissier_id, caisse_id, session_id, statut, cle_idempotence) \
+         VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
     )
     .bind(magasin_id)
     .bind(caissier_id)
+    .bind(till.caisse_id)
+    .bind(till.session_id)
     .bind(StatutPanier::Ouvert)
     .bind(cle)
     .execute(ex)

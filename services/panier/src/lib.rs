@@ -1,4 +1,4 @@
-//! The panier service: one cart per register session, lines priced from the
+//! The panier service: carts opened on a register's open cash session, lines priced from the
 //! catalogue at read time, closed by the sale that paid it.
 
 pub mod db;
@@ -15,6 +15,8 @@ pub struct Config {
     pub common: CommonConfig,
     /// Base URL of produit (`PRODUIT_URL`).
     pub produit_url: String,
+    /// Base URL of caisse (`CAISSE_URL`): the session a cart is opened on.
+    pub caisse_url: String,
 }
 
 impl Config {
@@ -22,6 +24,7 @@ impl Config {
         Ok(Self {
             common: CommonConfig::from_env("panier", 8104)?,
             produit_url: caisse_common::config::service_url("PRODUIT_URL", "http://127.0.0.1:8102"),
+            caisse_url: caisse_common::config::service_url("CAISSE_URL", "http://127.0.0.1:8101"),
         })
     }
 }

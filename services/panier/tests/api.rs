@@ -1,4 +1,5 @@
-//! panier against real MariaDB, with a real produit service pricing lines.
+//! panier against real MariaDB, with a real produit service pricing lines
+//! and a real caisse holding the registers' cash sessions.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
@@ -10,6 +11,9 @@ use serde_json::{Value, json};
 struct App {
     url: String,
     produit_url: String,
+    caisse_url: String,
+    /// The open session of store 1 the carts are opened on.
+    session: i64,
     http: Client,
     _dbs: Vec<TestDb>,
 }
@@ -19,10 +23,39 @@ async fn app() -> App {
     let produit_cfg = produit::Config { common: produit_db.config("produit"), cache_ttl_secs: 60 };
     let produit_url = spawn(produit::build(&produit_cfg).await.unwrap()).await;
     produit::seed::seed(&produit_db.admin_pool().await).await.unwrap();
+    let caisse_db = TestDb::new("caisse").await;
+    let caisse_cfg = caisse::Config::for_test(caisse_db.config("caisse"), spawn(vente_stub()).await);
+    let caisse_url = spawn(caisse::build(&caisse_cfg).await.unwrap()).await;
+    caisse::seed::seed_stores(&caisse_db.admin_pool().await).await.unwrap();
     let db = TestDb::new("panier").await;
-    let config = panier::Config { common: db.config("panier"), produit_url: produit_url.clone() };
+    let config = panier::Config {
+        common: db.config("panier"),
+        produit_url: produit_url.clone(),
+        caisse_url: caisse_url.clone(),
+    };
     let url = spawn(panier::build(&config).await.unwrap()).await;
-    App { url, produit_url, http: Client::new(), _dbs: vec![produit_db, db] }
+    let http = Client::new();
+    let session = caisse_testing::session(&http, &caisse_url, &cashier(), None).await.unwrap();
+    App { url, produit_url, caisse_url, session, http, _dbs: vec![produit_db, caisse_db, db] }
+}
+
+/// vente as caisse sees it when closing a session: a session without
+/// sales, and no journal yet.
+fn vente_stub() -> axum::Router {
+    let zero = "0.00";
+    let nothing = json!({"nombre": 0, "montant": zero, "especes": zero});
+    let totals = move |axum::extract::Path(id): axum::extract::Path<i64>| {
+        let nothing = nothing.clone();
+        async move {
+            axum::Json(json!({
+                "session_id": id, "magasin_id": null,
+                "ventes": {"nombre": 0, "par_mode": [], "sous_total": zero, "tps": zero, "tvq": zero, "total": zero},
+                "retours": nothing, "annulations": nothing, "premier_recu": null, "dernier_recu": null,
+                "especes_encaissees": zero,
+            }))
+        }
+    };
+    axum::Router::new().route("/api/ventes/sessions/{id}/totaux", axum::routing::get(totals))
 }
 
 /// Cashier 10 of store 1.
@@ -46,7 +79,7 @@ impl App {
     }
 
     async fn new_cart(&self) -> i64 {
-        let res = self.send("POST", "/api/paniers", &cashier(), Some(json!({}))).await;
+        let res = self.send("POST", "/api/paniers", &cashier(), Some(json!({"session_id": self.session}))).await;
         assert_eq!(res.status(), StatusCode::CREATED);
         res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
     }
@@ -100,7 +133,8 @@ async fn another_cashier_or_store_cannot_see_the_cart() {
         app.send("GET", &format!("/api/paniers/{id}"), &bearer(Role::Gerant, Some(1)), None).await.status(),
         StatusCode::OK
     );
-    let other_store = app.send("POST", "/api/paniers", &cashier(), Some(json!({"magasin_id": 2}))).await;
+    let body = json!({"magasin_id": 2, "session_id": app.session});
+    let other_store = app.send("POST", "/api/paniers", &cashier(), Some(body)).await;
     assert_eq!(other_store.status(), StatusCode::FORBIDDEN);
 }
 
@@ -252,9 +286,13 @@ async fn opening_a_cart_takes_json_or_nothing() {
         }
         async move { req.body(body).send().await.unwrap() }
     };
-    // No body at all: a cart at the cashier's store.
-    assert_eq!(post(None, vec![]).await.status(), StatusCode::CREATED);
-    assert_eq!(post(Some("application/json"), b"{}".to_vec()).await.status(), StatusCode::CREATED);
+    // No body at all, or no session: a 422 naming session_id.
+    for res in [post(None, vec![]).await, post(Some("application/json"), b"{}".to_vec()).await] {
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.json::<Value>().await.unwrap()["errors"][0]["champ"], "session_id");
+    }
+    let with_session = format!(r#"{{"session_id": {}}}"#, app.session).into_bytes();
+    assert_eq!(post(Some("application/json"), with_session).await.status(), StatusCode::CREATED);
     for (ct, body) in [(Some("text/plain"), &b"{}"[..]), (Some("application/xml"), b"<panier/>"), (None, b"{}")] {
         let res = post(ct, body.to_vec()).await;
         assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{ct:?}");
@@ -277,28 +315,117 @@ async fn a_cart_opened_with_a_key_is_opened_once() {
         async move { req.header("idempotency-key", key).json(&body).send().await.unwrap() }
     };
     let key = "panier-cle-0001";
-    let first = open(cashier(), key, json!({})).await;
+    let s = app.session;
+    let first = open(cashier(), key, json!({"session_id": s})).await;
     assert_eq!(first.status(), StatusCode::CREATED);
     let first: Value = first.json().await.unwrap();
     // The same key, even many times at once, answers the same cart with 201.
-    let again = futures::future::join_all((0..8).map(|_| open(cashier(), key, json!({})))).await;
+    let again = futures::future::join_all((0..8).map(|_| open(cashier(), key, json!({"session_id": s})))).await;
     for res in again {
         assert_eq!(res.status(), StatusCode::CREATED);
         assert_eq!(res.json::<Value>().await.unwrap()["id"], first["id"]);
     }
     // Another key, or another cashier with this key: another cart.
-    let other: Value = open(cashier(), "panier-cle-0002", json!({})).await.json().await.unwrap();
+    let other: Value = open(cashier(), "panier-cle-0002", json!({"session_id": s})).await.json().await.unwrap();
     assert_ne!(other["id"], first["id"]);
-    let colleague: Value = open(bearer_for(11, Role::Caissier, Some(1)), key, json!({})).await.json().await.unwrap();
+    let colleague: Value =
+        open(bearer_for(11, Role::Caissier, Some(1)), key, json!({"session_id": s})).await.json().await.unwrap();
     assert_ne!(colleague["id"], first["id"]);
     // Without a key every POST opens a new cart, as before.
     assert_ne!(app.new_cart().await, app.new_cart().await);
     // The same key for another store is refused, naming the header.
     let admin = || bearer_for(1, Role::Admin, None);
-    assert_eq!(open(admin(), "panier-cle-0003", json!({"magasin_id": 1})).await.status(), StatusCode::CREATED);
-    let clash = open(admin(), "panier-cle-0003", json!({"magasin_id": 2})).await;
+    let s2 = caisse_testing::session(&app.http, &app.caisse_url, &bearer_for(20, Role::Caissier, Some(2)), None)
+        .await
+        .unwrap();
+    let body = json!({"magasin_id": 1, "session_id": s});
+    assert_eq!(open(admin(), "panier-cle-0003", body).await.status(), StatusCode::CREATED);
+    let clash = open(admin(), "panier-cle-0003", json!({"magasin_id": 2, "session_id": s2})).await;
     assert_eq!(clash.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(clash.text().await.unwrap().contains("Idempotency-Key"));
-    let bad = open(cashier(), "court", json!({})).await;
+    let bad = open(cashier(), "court", json!({"session_id": s})).await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+/// A cart is opened on an open session of its store, checked once with
+/// caisse: no session, an unknown one, another store's, a closed one are
+/// refused; the cart and its carry-over keep the register and session.
+#[tokio::test]
+async fn a_cart_needs_an_open_session_of_its_store() {
+    let app = app().await;
+    let open = |auth: String, body: Value| {
+        let app = &app;
+        async move { app.send("POST", "/api/paniers", &auth, Some(body)).await }
+    };
+    let created: Value = open(cashier(), json!({"session_id": app.session})).await.json().await.unwrap();
+    assert_eq!(created["session_id"], app.session);
+    let session: Value = app
+        .http
+        .get(format!("{}/api/caisses/sessions/{}", app.caisse_url, app.session))
+        .header("authorization", cashier())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["caisse_id"], session["caisse_id"]);
+    for (body, status, champ) in [
+        (json!({"session_id": 999_999}), StatusCode::UNPROCESSABLE_ENTITY, Some("session_id")),
+        (json!({"session_id": 0}), StatusCode::UNPROCESSABLE_ENTITY, Some("session_id")),
+        (json!({"session_id": "un"}), StatusCode::UNPROCESSABLE_ENTITY, Some("session_id")),
+        (json!({"session_id": null}), StatusCode::UNPROCESSABLE_ENTITY, Some("session_id")),
+        (json!({"session_id": app.session, "caisse": 1}), StatusCode::UNPROCESSABLE_ENTITY, None),
+    ] {
+        let res = open(cashier(), body.clone()).await;
+        assert_eq!(res.status(), status, "{body}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        if let Some(champ) = champ {
+            assert_eq!(res.json::<Value>().await.unwrap()["errors"][0]["champ"], champ, "{body}");
+        }
+    }
+    // Another store's session: 403, for its staff and for an admin naming store 1.
+    let s2 = caisse_testing::session(&app.http, &app.caisse_url, &bearer_for(20, Role::Caissier, Some(2)), None)
+        .await
+        .unwrap();
+    assert_eq!(open(cashier(), json!({"session_id": s2})).await.status(), StatusCode::FORBIDDEN);
+    let admin = bearer(Role::Admin, None);
+    assert_eq!(open(admin.clone(), json!({"magasin_id": 1, "session_id": s2})).await.status(), StatusCode::FORBIDDEN);
+    // An admin without a store opens it in the session's store.
+    let admins: Value = open(admin, json!({"session_id": s2})).await.json().await.unwrap();
+    assert_eq!(admins["magasin_id"], 2);
+    // Once the session is closed, no new cart on it.
+    let res = app
+        .http
+        .post(format!("{}/api/caisses/sessions/{s2}/fermeture", app.caisse_url))
+        .header("authorization", bearer(Role::Admin, None))
+        .json(&json!({"montant_compte": "200.00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = open(bearer_for(20, Role::Caissier, Some(2)), json!({"session_id": s2})).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("fermée"));
+    // Cart and carry-over keep the register and session.
+    let id = created["id"].as_i64().unwrap();
+    let priced: Value = app
+        .send("PUT", &format!("/api/paniers/{id}/lignes/2"), &cashier(), Some(json!({"quantite": 1})))
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.send("PUT", &format!("/api/paniers/{id}/lignes/3"), &cashier(), Some(json!({"quantite": 1}))).await;
+    let sold = json!([{"produit_id": 2, "quantite": 1}]);
+    let body =
+        json!({"vente_id": "6f1c1e0a-0000-4000-8000-000000000009", "version": priced["version"], "lignes": sold});
+    let closed: Value = app
+        .send("POST", &format!("/api/paniers/{id}/fermeture"), &vente_token(), Some(body))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let suite = closed["panier_suite"].as_i64().expect("un panier de suite");
+    let next: Value = app.send("GET", &format!("/api/paniers/{suite}"), &cashier(), None).await.json().await.unwrap();
+    assert_eq!((&next["session_id"], &next["caisse_id"]), (&created["session_id"], &created["caisse_id"]));
 }

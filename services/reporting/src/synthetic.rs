@@ -67,6 +67,8 @@ fn sale(k: u64) -> (chrono::DateTime<Utc>, SaleCompleted) {
         total,
         mode_paiement,
         a_payer: total,
+        caisse_id: None,
+        session_id: None,
     };
     (at, s)
 }

@@ -33,8 +33,7 @@ struct Env {
 
 async fn env() -> Env {
     let caisse_db = TestDb::new("caisse").await;
-    let caisse_cfg =
-        caisse::Config { common: caisse_db.config("caisse"), token_ttl_secs: 3600, login_lock: Default::default() };
+    let caisse_cfg = caisse::Config::for_test(caisse_db.config("caisse"), "http://127.0.0.1:9".into());
     let caisse_url = spawn(caisse::build(&caisse_cfg).await.unwrap()).await;
     caisse::seed::seed(&caisse_db.admin_pool().await).await.unwrap();
     let produit_db = TestDb::new("produit").await;
@@ -92,6 +91,8 @@ fn sale(id: &str, magasin_id: i64, mode: PaymentMode, lignes: Vec<SoldLine>) -> 
         tps,
         tvq,
         mode_paiement: mode,
+        caisse_id: None,
+        session_id: None,
     }
 }
 

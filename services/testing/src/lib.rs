@@ -38,11 +38,13 @@ use caisse_common::{
 mod infra;
 mod proxy;
 mod rules;
+pub mod session;
 
 pub use caisse_common::provision::delete_redis_prefix;
 pub use infra::{PrivateMariadb, PrivateRedis};
 pub use proxy::{FaultProxy, Seen};
 pub use rules::{Action, PathMatch, Rule, RuleHandle};
+pub use session::session;
 
 /// Secret used by tests to sign tokens.
 pub const TEST_SECRET: &str = "test-secret-0123456789abcdef-0123456789";

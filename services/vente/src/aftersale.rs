@@ -7,6 +7,7 @@
 //! and a final cancellation, they add up to what was paid, never more.
 
 use caisse_common::{ApiError, ApiResult, Auth, Role, calendar, client::CallCtx, extract::fingerprint};
+use chrono::Utc;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,7 +16,7 @@ use crate::{
     AppState,
     db::{self, Note, retours},
     domain::{self, Totaux},
-    events,
+    events, journal,
     peers::{self, Line},
     status::{SaleStatus, Transition},
 };
@@ -104,9 +105,12 @@ pub async fn finish_cancellation(state: &AppState, ctx: CallCtx<'_>, id: &str) -
         let par = sale.annulee_par.as_deref().unwrap_or_default();
         let event = events::cancelled(id, sale.magasin_id, par, &remaining, &montant, rembourse);
         caisse_common::outbox::append(&mut tx, &event).await?;
+        let entry = journal::cancelled(id, sale.magasin_id, par, &remaining, &montant, rembourse, Utc::now());
+        journal::append(&mut tx, &entry).await?;
     }
     tx.commit().await?;
     state.outbox.notify();
+    state.journal.notify();
     Ok(())
 }
 
@@ -219,11 +223,15 @@ pub async fn finish_return(state: &AppState, ctx: CallCtx<'_>, retour_id: i64) -
     let mut tx = pool.begin().await?;
     if retours::finish(&mut tx, retour_id).await? {
         let lines = r.lignes.iter().map(|l| (l.produit_id, l.quantite));
-        let event = events::returned(&r.vente_id, retour_id, sale.magasin_id, lines, &r.montant, r.rembourse);
+        let event = events::returned(&r.vente_id, retour_id, sale.magasin_id, lines.clone(), &r.montant, r.rembourse);
         caisse_common::outbox::append(&mut tx, &event).await?;
+        let entry =
+            journal::returned(retour_id, &r.vente_id, sale.magasin_id, lines, &r.montant, r.rembourse, Utc::now());
+        journal::append(&mut tx, &entry).await?;
     }
     tx.commit().await?;
     state.outbox.notify();
+    state.journal.notify();
     Ok(())
 }
 

@@ -35,6 +35,8 @@ pub struct Completion<'a> {
     pub mode: Mode,
     pub totaux: &'a Totaux,
     pub a_payer: Decimal,
+    pub caisse_id: Option<i64>,
+    pub session_id: Option<i64>,
 }
 
 pub fn completed(c: &Completion<'_>, lines: &[db::SaleLine]) -> SaleCompleted {
@@ -58,6 +60,8 @@ pub fn completed(c: &Completion<'_>, lines: &[db::SaleLine]) -> SaleCompleted {
         total: c.totaux.total,
         mode_paiement: mode(c.mode),
         a_payer: c.a_payer,
+        caisse_id: c.caisse_id,
+        session_id: c.session_id,
     }
 }
 

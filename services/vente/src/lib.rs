@@ -1,13 +1,14 @@
 //! The vente service: the checkout saga across panier, stock and its own
 //! database, the recovery loop that finishes or compensates interrupted
 //! sales, cancellations and returns, and their events (`evenements:ventes`,
-//! through the shared outbox).
+//! through the shared outbox) and tamper-evident journal (`journal`).
 
 pub mod aftersale;
 pub mod db;
 pub mod domain;
 pub mod events;
 pub mod fault;
+pub mod journal;
 pub mod peers;
 pub mod recovery;
 pub mod routes;
@@ -78,6 +79,8 @@ pub struct AppState {
     pub metrics: telemetry::SaleMetrics,
     /// The relay of `evenements:ventes`, woken after each commit with events.
     pub outbox: Outbox,
+    /// The journal's chainer, woken after each commit with entries.
+    pub journal: journal::Journal,
 }
 
 /// Connects, migrates, starts the recovery loop and the outbox relay, and
@@ -96,6 +99,7 @@ pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
             &platform.metrics,
             RelayConfig::new(&config.common),
         ),
+        journal: journal::Journal::start(platform.pool.clone()),
         redis,
     };
     tokio::spawn(recovery::run(state.clone()));

@@ -30,6 +30,11 @@ pub struct Cart {
     pub statut: String,
     pub vente_id: Option<String>,
     pub lignes: Vec<CartLine>,
+    /// The register and session the cart was opened on (absent for older carts).
+    #[serde(default)]
+    pub caisse_id: Option<i64>,
+    #[serde(default)]
+    pub session_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]

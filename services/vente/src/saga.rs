@@ -52,7 +52,7 @@ use crate::{
     AppState,
     db::{self, Note},
     domain::{self, Mode},
-    events, fault,
+    events, fault, journal,
     peers::{self, Line, ReserveOutcome},
     status::{SaleStatus, Transition},
 };
@@ -122,7 +122,7 @@ pub async fn checkout(
         }
         let mut clock = Instant::now();
         // 2. The cart and its prices. A refusal here records nothing.
-        let (lines, totaux, version) =
+        let (lines, totaux, cart) =
             match snapshot(state, ctx, magasin_id, input.panier_id, input.paiement.mode, recu).await {
                 Ok(s) => s,
                 Err(e) => {
@@ -150,7 +150,9 @@ pub async fn checkout(
             caissier_id: auth.sub,
             caissier_login: &auth.login,
             panier_id: input.panier_id,
-            panier_version: version,
+            panier_version: cart.version,
+            caisse_id: cart.caisse_id,
+            session_id: cart.session_id,
             mode: input.paiement.mode,
             montant_recu: recu,
         };
@@ -186,7 +188,7 @@ async fn snapshot(
     panier_id: i64,
     mode: Mode,
     recu: Option<Decimal>,
-) -> ApiResult<(Vec<db::SaleLine>, domain::Totaux, i32)> {
+) -> ApiResult<(Vec<db::SaleLine>, domain::Totaux, CartRef)> {
     let cart = match peers::cart(state, ctx, panier_id).await? {
         Ok(c) => c,
         Err(up) if up.status == StatusCode::NOT_FOUND => {
@@ -227,7 +229,14 @@ async fn snapshot(
         .collect();
     let totaux = domain::totaux(lines.iter().map(|l| l.total_ligne).sum());
     domain::regler(totaux.total, mode, recu).map_err(|e| ApiError::field("paiement.montant_recu", e))?;
-    Ok((lines, totaux, cart.version))
+    Ok((lines, totaux, CartRef { version: cart.version, caisse_id: cart.caisse_id, session_id: cart.session_id }))
+}
+
+/// What the sale keeps of its cart: the version priced, its register and session.
+struct CartRef {
+    version: i32,
+    caisse_id: Option<i64>,
+    session_id: Option<i64>,
 }
 
 /// Steps 4 and 5 for a recorded sale.
@@ -258,6 +267,8 @@ async fn run(
                 caissier_id: sale.caissier_id,
                 mode: sale.mode,
                 totaux: domain::totaux(lines.iter().map(|l| l.total_ligne).sum()),
+                caisse_id: sale.caisse_id,
+                session_id: sale.session_id,
             };
             if !complete_with(state, &done, lines).await? {
                 return decided(state, id).await;
@@ -362,6 +373,8 @@ pub struct Completed<'a> {
     pub caissier_id: i64,
     pub mode: Mode,
     pub totaux: domain::Totaux,
+    pub caisse_id: Option<i64>,
+    pub session_id: Option<i64>,
 }
 
 /// Completes a pending sale loaded from the database (recovery's path);
@@ -379,6 +392,8 @@ pub async fn complete(state: &AppState, sale: &db::Sale) -> ApiResult<bool> {
         caissier_id: sale.caissier_id,
         mode: sale.mode_paiement,
         totaux: domain::Totaux { sous_total, tps, tvq, total },
+        caisse_id: sale.caisse_id,
+        session_id: sale.session_id,
     };
     complete_with(state, &done, &lines).await
 }
@@ -404,8 +419,11 @@ async fn complete_with(state: &AppState, sale: &Completed<'_>, lines: &[db::Sale
         mode: sale.mode,
         totaux: t,
         a_payer,
+        caisse_id: sale.caisse_id,
+        session_id: sale.session_id,
     };
     caisse_common::outbox::append(&mut tx, &events::completed(&completion, lines)).await?;
+    journal::append(&mut tx, &journal::sale(&completion, lines, chrono::Utc::now())).await?;
     tx.commit().await?;
     let magasin = sale.magasin_id.to_string();
     state.metrics.sales.with_label_values(&[&magasin]).inc();
@@ -413,6 +431,7 @@ async fn complete_with(state: &AppState, sale: &Completed<'_>, lines: &[db::Sale
         state.metrics.amount.with_label_values(&[&magasin]).inc_by(total);
     }
     state.outbox.notify();
+    state.journal.notify();
     Ok(true)
 }
 

@@ -3,9 +3,10 @@
 //! weeks of past sales in the five stores, written as they ended up — each
 //! with its lines snapshotted from the demo catalogue, the same taxes,
 //! cash rounding and refunds as the till (`crate::domain`), and its events
-//! (`SaleCompleted`, `SaleReturned`, `SaleCancelled`) dated when they
-//! happened, so reporting learns them like any sale. stock's seed writes the
-//! same plan's movements. Written once, in one transaction.
+//! (`SaleCompleted`, `SaleReturned`, `SaleCancelled`) and journal entries
+//! dated when they happened, so reporting learns them like any sale (and
+//! the chainer chains them, in that order, once vente runs). stock's seed
+//! writes the same plan's movements. Written once, in one transaction.
 
 use caisse_common::demo::{
     self,
@@ -22,7 +23,7 @@ use crate::{
         history::{self as sql, PastReturn, PastSale},
     },
     domain::{self, Mode},
-    events,
+    events, journal,
     peers::Line,
 };
 
@@ -138,8 +139,12 @@ async fn sale(tx: &mut Transaction<'_, MySql>, s: &Sale) -> anyhow::Result<()> {
         mode,
         totaux: &totaux,
         a_payer,
+        // Past sales predate registers: no register, no session.
+        caisse_id: None,
+        session_id: None,
     };
     caisse_common::outbox::append_at(tx, &events::completed(&completion, &lines), Some(s.at)).await?;
+    journal::append(tx, &journal::sale(&completion, &lines, s.at)).await?;
     Ok(())
 }
 
@@ -154,6 +159,8 @@ async fn give_back(tx: &mut Transaction<'_, MySql>, s: &Sale, at: DateTime<Utc>)
     sql::insert_return(tx, &past).await?;
     let event = events::returned(&s.id, r.id, s.magasin_id, pairs.iter().copied(), &montant, rembourse);
     caisse_common::outbox::append_at(tx, &event, Some(at)).await?;
+    let entry = journal::returned(r.id, &s.id, s.magasin_id, pairs.iter().copied(), &montant, rembourse, at);
+    journal::append(tx, &entry).await?;
     Ok(())
 }
 
@@ -165,5 +172,6 @@ async fn cancel(tx: &mut Transaction<'_, MySql>, s: &Sale, at: DateTime<Utc>) ->
     sql::cancel_sale(tx, &s.id, by, at).await?;
     let event = events::cancelled(&s.id, s.magasin_id, by, &restocked, &montant, rembourse);
     caisse_common::outbox::append_at(tx, &event, Some(at)).await?;
+    journal::append(tx, &journal::cancelled(&s.id, s.magasin_id, by, &restocked, &montant, rembourse, at)).await?;
     Ok(())
 }

@@ -106,9 +106,12 @@ async fn main() -> anyhow::Result<()> {
             anyhow::ensure!(res.status().is_success(), "réapprovisionnement : {}", res.status());
         }
     }
+    // Each cashier with the open cash session of their store (carts need one).
     let mut tokens = vec![];
     for (l, _) in CASHIERS {
-        tokens.push(login(&http, &base, l).await?);
+        let token = login(&http, &base, l).await?;
+        let session = caisse_tests::session(&http, &base, &token, None).await?;
+        tokens.push((token, session));
     }
     let tokens = Arc::new(tokens);
 
@@ -119,10 +122,11 @@ async fn main() -> anyhow::Result<()> {
         run_phase(sales, concurrency, move |i| {
             let (http, base, tokens, carts) = (http.clone(), base.clone(), tokens.clone(), carts.clone());
             async move {
-                let auth = &tokens[i % tokens.len()];
+                let (auth, session) = &tokens[i % tokens.len()];
                 let cart: Value = http
                     .post(format!("{base}/api/paniers"))
                     .header("authorization", auth)
+                    .json(&json!({"session_id": session}))
                     .send()
                     .await
                     .map_err(|e| e.to_string())?
@@ -163,7 +167,7 @@ async fn main() -> anyhow::Result<()> {
                 }
                 let res = http
                     .post(format!("{base}/api/ventes"))
-                    .header("authorization", &tokens[i % tokens.len()])
+                    .header("authorization", &tokens[i % tokens.len()].0)
                     .header("idempotency-key", uuid::Uuid::new_v4().to_string())
                     .json(&json!({"panier_id": cart, "paiement": {"mode": "carte"}}))
                     .send()

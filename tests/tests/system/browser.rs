@@ -67,6 +67,47 @@ async fn browser_cashier_scans_searches_pays_cash_and_reprints_one_sale_per_clic
         assert!(std::time::Instant::now() < deadline, "stock {now}, attendu {}", stock_before - sold + returned);
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+    // Every sale belongs to the register session the page opened.
+    let session = summary["session"].as_i64().expect("session");
+    for s in sales {
+        let v = sys.get_json(&format!("/api/ventes/{}", s["id"].as_str().unwrap()), &gerant).await;
+        assert_eq!(v["session_id"], session, "{v}");
+    }
+    // The register was closed with a 5 $ shortage: caisse's figures are the page's and the sales'.
+    let closed = sys.get_json(&format!("/api/caisses/sessions/{session}"), &gerant).await;
+    assert_eq!(closed["statut"], "fermee");
+    assert_eq!(closed["fermee_par"], "caissier1");
+    assert_eq!(closed["especes_attendues"], summary["attendu"]);
+    assert_eq!(closed["montant_compte"], summary["compte"]);
+    assert_eq!(closed["ecart"], "-5.00");
+    let z = sys.get_json(&format!("/api/caisses/sessions/{session}/rapport-z"), &gerant).await;
+    let cash = sys.get_json(&format!("/api/ventes/{}", summary["vente_especes"].as_str().unwrap()), &gerant).await;
+    let card = sys.get_json(&format!("/api/ventes/{}", summary["vente_annulee"].as_str().unwrap()), &gerant).await;
+    let cents = |v: &Value| -> i64 {
+        let s = v.as_str().unwrap_or_else(|| panic!("montant : {v}"));
+        let (units, frac) = s.split_once('.').unwrap_or((s, "0"));
+        let sign = if units.starts_with('-') { -1 } else { 1 };
+        sign * (units.trim_start_matches('-').parse::<i64>().unwrap() * 100
+            + format!("{frac:0<2}").parse::<i64>().unwrap())
+    };
+    // Two sales (the cancelled card sale still counts, and once more in the cancellations), one return.
+    assert_eq!(z["ventes"]["nombre"], 2, "{z}");
+    assert_eq!(cents(&z["ventes"]["total"]), cents(&cash["total"]) + cents(&card["total"]), "{z}");
+    assert_eq!(z["annulations"]["nombre"], 1, "{z}");
+    assert_eq!(cents(&z["annulations"]["montant"]), cents(&card["total"]), "{z}");
+    let retour = &cash["retours"][0];
+    assert_eq!(z["retours"]["nombre"], 1, "{z}");
+    assert_eq!(cents(&z["retours"]["montant"]), cents(&retour["montant"]["total"]), "{z}");
+    let by_mode = |m: &str| z["ventes"]["par_mode"].as_array().unwrap().iter().find(|x| x["mode"] == m).cloned();
+    assert_eq!(cents(&by_mode("especes").expect("espèces")["montant"]), cents(&cash["paiement"]["a_payer"]), "{z}");
+    assert_eq!(cents(&by_mode("carte").expect("carte")["montant"]), cents(&card["total"]), "{z}");
+    assert_eq!(
+        cents(&z["especes"]["attendu"]),
+        20000 + cents(&cash["paiement"]["a_payer"]) - cents(&retour["rembourse"]),
+        "fond + espèces encaissées − remboursement en espèces : {z}"
+    );
+    assert_eq!(z["especes"]["ecart"], "-5.00");
+
     // The gérant's cancellation of the card sale put its item back, once.
     let cancelled = sys.get_json(&format!("/api/ventes/{}", summary["vente_annulee"].as_str().unwrap()), &gerant).await;
     assert_eq!(cancelled["statut"], "annulee");
@@ -80,6 +121,30 @@ async fn browser_cashier_scans_searches_pays_cash_and_reprints_one_sale_per_clic
         assert!(std::time::Instant::now() < deadline, "stock du produit 3 : {now}, attendu {before_3}");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+}
+
+#[tokio::test]
+async fn browser_manager_closes_a_register_left_open_and_prints_its_z_report() {
+    let sys = Sys::start().await;
+    let summary = run_script(&sys, "sessions.mjs").await;
+    let gerant = sys.login("gerant1").await;
+    let id = summary["session"].as_i64().unwrap();
+    let s = sys.get_json(&format!("/api/caisses/sessions/{id}"), &gerant).await;
+    assert_eq!(s["statut"], "fermee");
+    assert_eq!(s["caissier_login"], "caissier1");
+    assert_eq!(s["fermee_par"], "gerant1", "fermée par le gérant, pas par le caissier");
+    assert_eq!(s["fond_de_caisse"], "150.00");
+    assert_eq!(s["especes_attendues"], summary["attendu"]);
+    assert_eq!(s["ecart"], "0.25");
+    let z = sys.get_json(&format!("/api/caisses/sessions/{id}/rapport-z"), &gerant).await;
+    let vente = sys.get_json(&format!("/api/ventes/{}", summary["vente"].as_str().unwrap()), &gerant).await;
+    assert_eq!(z["ventes"]["nombre"], 1, "{z}");
+    assert_eq!(z["ventes"]["total"], vente["total"], "{z}");
+    assert_eq!(z["especes"]["ventes"], vente["paiement"]["a_payer"], "{z}");
+    assert_eq!(z["especes"]["compte"], summary["compte"]);
+    // Nothing else was sold in that session: the refused scan opened no cart in it.
+    let carts = sys.get_json("/api/paniers", &sys.login("caissier1").await).await;
+    assert!(carts["paniers"].as_array().unwrap().iter().all(|p| p["session_id"] != id), "{carts}");
 }
 
 #[tokio::test]
@@ -114,12 +179,18 @@ async fn browser_offline_register_queues_three_sales_and_records_each_once_after
     }
     let summary = run_script(&sys, "hors-ligne.mjs").await;
     assert_eq!(summary["enregistrees_pendant_interruption"], 2, "la réponse perdue concernait une vente enregistrée");
+    let session = summary["session"].as_i64().expect("session");
 
     // Three sales by caissier2, one per queued checkout, each with its lines once.
     let listed = sys.get_json("/api/ventes?magasin_id=2&limit=100", &gerant).await;
     let mine: Vec<&Value> =
         listed["ventes"].as_array().unwrap().iter().filter(|v| v["caissier_login"] == "caissier2").collect();
     assert_eq!(mine.len(), 3, "{mine:?}");
+    // Rung up offline, each belongs to the session that was open on the register.
+    for v in &mine {
+        let v = sys.get_json(&format!("/api/ventes/{}", v["id"].as_str().unwrap()), &gerant).await;
+        assert_eq!(v["session_id"], session, "{v}");
+    }
     for (i, p) in [11, 12, 13].into_iter().enumerate() {
         let sold = summary["ventes"][i]["quantite"].as_i64().unwrap();
         assert_eq!(sys.get_json(&stock_of(p), &gerant).await["quantite"].as_i64().unwrap(), before[i] - sold);

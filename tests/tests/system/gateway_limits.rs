@@ -11,7 +11,7 @@ use crate::harness::{Sys, is_problem};
 /// Calls that have nothing to do with the oversized bodies: each must succeed.
 async fn unrelated_calls(sys: &Sys, cashier: &str) -> Vec<String> {
     let mut failures = Vec::new();
-    let cart = sys.http.post(sys.url("/api/paniers")).header("authorization", cashier).send().await;
+    let cart = sys.post_cart(cashier).await;
     match cart {
         Ok(r) if r.status() == StatusCode::CREATED => {}
         Ok(r) => failures.push(format!("POST /api/paniers : {}", r.status())),

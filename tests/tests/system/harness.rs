@@ -72,6 +72,25 @@ impl Sys {
         res.json().await.expect("json")
     }
 
+    /// The open cash session of `auth`'s store, opened if there is none:
+    /// every cart is opened on one.
+    pub async fn session(&self, auth: &str) -> i64 {
+        caisse_tests::session(&self.http, &self.stack.gateway_url, auth, None)
+            .await
+            .unwrap_or_else(|e| panic!("session de caisse : {e:#}"))
+    }
+
+    /// `POST /api/paniers` on the open cash session of `auth`'s store.
+    pub async fn post_cart(&self, auth: &str) -> reqwest::Result<Response> {
+        let session = self.session(auth).await;
+        self.http
+            .post(self.url("/api/paniers"))
+            .header("authorization", auth)
+            .json(&json!({"session_id": session}))
+            .send()
+            .await
+    }
+
     /// An administrator pool on one service's schema, for invariant checks.
     pub async fn schema_pool(&self, service: &str) -> sqlx::MySqlPool {
         let o = self.stack.options();

@@ -55,21 +55,35 @@ struct Fixture {
     vente: String,
     panier: i64,
     transfert: i64,
+    /// A register and its cash session.
+    caisse: i64,
+    session: i64,
 }
 
 impl Fixture {
     /// Placeholder ids, for in-store calls: whatever they name, store staff
     /// of store 1 are in their own store.
     fn own() -> Self {
-        Fixture { magasin: 1, vente: "3f2b8a4e-5c1d-4e8f-9a7b-6c5d4e3f2a1b".into(), panier: 1, transfert: 1 }
+        Fixture {
+            magasin: 1,
+            vente: "3f2b8a4e-5c1d-4e8f-9a7b-6c5d4e3f2a1b".into(),
+            panier: 1,
+            transfert: 1,
+            caisse: 1,
+            session: 1,
+        }
     }
 
-    /// Real resources of store 2: a sale (and its reservation), an open
-    /// cart of caissier2, a transfer from the logistics centre to store 2.
+    /// Real resources of store 2: a cash session on one of its registers, a
+    /// sale on it (and its reservation), an open cart of caissier2, a
+    /// transfer from the logistics centre to store 2.
     async fn other_store(sys: &Sys) -> Self {
         let cashier = sys.login("caissier2").await;
+        let session = sys.session(&cashier).await;
+        let caisse =
+            sys.get_json(&format!("/api/caisses/sessions/{session}"), &cashier).await["caisse_id"].as_i64().unwrap();
         let new_cart = || async {
-            let res = sys.http.post(sys.url("/api/paniers")).header("authorization", &cashier).send().await.unwrap();
+            let res = sys.post_cart(&cashier).await.unwrap();
             assert_eq!(res.status(), StatusCode::CREATED);
             res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
         };
@@ -107,7 +121,7 @@ impl Fixture {
             .unwrap();
         assert_eq!(res.status(), StatusCode::CREATED);
         let transfert = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-        Fixture { magasin: 2, vente, panier, transfert }
+        Fixture { magasin: 2, vente, panier, transfert, caisse, session }
     }
 
     fn path(&self, path: &str) -> String {
@@ -117,6 +131,9 @@ impl Fixture {
             .map(|seg| match seg {
                 "{magasin_id}" => self.magasin.to_string(),
                 "{vente_id}" => self.vente.clone(),
+                "{session_id}" => self.session.to_string(),
+                "{id}" if resource == "caisses" && path.contains("/sessions/{id}") => self.session.to_string(),
+                "{id}" if resource == "caisses" => self.caisse.to_string(),
                 "{id}" if resource == "ventes" => self.vente.clone(),
                 "{id}" if resource == "paniers" => self.panier.to_string(),
                 "{id}" if resource == "stocks" => self.transfert.to_string(),
@@ -139,7 +156,10 @@ impl Fixture {
             return "{}".into();
         }
         match op {
-            "POST /api/paniers" => json!({"magasin_id": self.magasin}),
+            "POST /api/paniers" => json!({"magasin_id": self.magasin, "session_id": self.session}),
+            "POST /api/caisses" => json!({"magasin_id": self.magasin, "numero": 9}),
+            "POST /api/caisses/{id}/sessions" => json!({"fond_de_caisse": "100.00"}),
+            "POST /api/caisses/sessions/{id}/fermeture" => json!({"montant_compte": "100.00"}),
             "PUT /api/paniers/{id}/lignes/{produit_id}" => json!({"quantite": 1}),
             "POST /api/ventes/{id}/retours" => json!({"lignes": [{"produit_id": 1, "quantite": 1}]}),
             _ => json!({}),

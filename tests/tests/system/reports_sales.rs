@@ -85,9 +85,11 @@ async fn sell(
     for (p, _) in lines {
         ledger.price(sys, cashier, *p).await;
     }
-    let res = sys.http.post(sys.url("/api/paniers")).header("authorization", cashier).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let cart = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let res = sys.post_cart(cashier).await.unwrap();
+    let status = res.status();
+    let cart: Value = res.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{cart}");
+    let cart = cart["id"].as_i64().unwrap();
     for (p, q) in lines {
         let res = sys
             .http

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::harness::{Sys, is_problem, key};
 
 async fn open_cart(sys: &Sys, auth: &str, lines: &[(i64, i64)]) -> i64 {
-    let res = sys.http.post(sys.url("/api/paniers")).header("authorization", auth).send().await.unwrap();
+    let res = sys.post_cart(auth).await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     for (p, q) in lines {

@@ -58,6 +58,7 @@ async fn a_killed_replica_of_each_service_is_restarted_on_its_port() {
         .post(sys.url("/api/paniers"))
         .header("authorization", &cashier)
         .header("idempotency-key", "supervision-0001")
+        .json(&serde_json::json!({"session_id": sys.session(&cashier).await}))
         .send()
         .await
         .unwrap();

@@ -35,6 +35,8 @@ pub struct Cashier {
     auth: String,
     index: usize,
     pub retries: Arc<AtomicUsize>,
+    /// The open cash session of the cashier's store, once looked up.
+    session: std::sync::Mutex<Option<i64>>,
 }
 
 /// A transient failure: the client is expected to repeat the request.
@@ -44,7 +46,14 @@ fn retriable(status: StatusCode) -> bool {
 
 impl Cashier {
     pub fn new(sys: &Sys, http: Client, auth: &str, index: usize) -> Self {
-        Self { http, base: sys.stack.gateway_url.clone(), auth: auth.to_owned(), index, retries: Arc::default() }
+        Self {
+            http,
+            base: sys.stack.gateway_url.clone(),
+            auth: auth.to_owned(),
+            index,
+            retries: Arc::default(),
+            session: std::sync::Mutex::default(),
+        }
     }
 
     pub async fn run(&self, stop: &AtomicBool, finals: &AtomicUsize) -> Report {
@@ -105,7 +114,24 @@ impl Cashier {
     }
 
     pub async fn build_cart(&self, lines: &[(i64, i64)], report: &mut Report) -> Option<i64> {
-        let (status, body) = self.cart_call(Method::POST, "/api/paniers", None, report).await;
+        let known = self.session.lock().ok().and_then(|s| *s);
+        let session = match known {
+            Some(s) => s,
+            None => match caisse_tests::session(&self.http, &self.base, &self.auth, None).await {
+                Ok(s) => {
+                    if let Ok(mut slot) = self.session.lock() {
+                        *slot = Some(s);
+                    }
+                    s
+                }
+                Err(e) => {
+                    report.unexpected.push(format!("session de caisse : {e:#}"));
+                    return None;
+                }
+            },
+        };
+        let body = json!({"session_id": session});
+        let (status, body) = self.cart_call(Method::POST, "/api/paniers", Some(body), report).await;
         let Some(id) = body["id"].as_i64().filter(|_| status == 201) else {
             report.unexpected.push(format!("POST /api/paniers -> {status} {body}"));
             return None;

@@ -98,7 +98,7 @@ async fn carry_over(
     if left.is_empty() {
         return Ok(None);
     }
-    let suite = db::insert(&mut **tx, cart.magasin_id, cart.caissier_id, None).await?;
+    let suite = db::insert(&mut **tx, cart.magasin_id, cart.caissier_id, cart.till(), None).await?;
     for (p, q) in left {
         db::set_line(tx, suite, p, q).await?;
     }

@@ -42,6 +42,10 @@ pub struct Panier {
     pub id: i64,
     pub magasin_id: i64,
     pub caissier_id: i64,
+    /// The register and cash session the cart is rung up on (null for carts
+    /// opened before registers existed).
+    pub caisse_id: Option<i64>,
+    pub session_id: Option<i64>,
     pub statut: StatutPanier,
     pub vente_id: Option<String>,
     pub lignes: Vec<LignePanier>,
@@ -60,8 +64,20 @@ pub struct PanierList {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NouveauPanier {
-    /// Defaults to the magasin of the cashier's account.
+    /// Defaults to the magasin of the cashier's account (or of the session).
     pub magasin_id: Option<i64>,
+    /// The open cash session of the register (`POST /api/caisses/{id}/sessions`).
+    #[schema(required = true)]
+    pub session_id: Option<i64>,
+}
+
+/// A cash session as caisse shows it (what panier checks).
+#[derive(Debug, Deserialize)]
+struct SessionRef {
+    caisse_id: i64,
+    magasin_id: i64,
+    numero_caisse: i64,
+    statut: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -138,6 +154,8 @@ async fn view(state: &AppState, auth: &Auth, rid: &RequestId, cart: db::Cart) ->
         id: cart.id,
         magasin_id: cart.magasin_id,
         caissier_id: cart.caissier_id,
+        caisse_id: cart.caisse_id,
+        session_id: cart.session_id,
         statut: cart.statut,
         vente_id: cart.vente_id,
         nombre_articles: lignes.iter().map(|l| i64::from(l.quantite)).sum(),
@@ -148,12 +166,56 @@ async fn view(state: &AppState, auth: &Auth, rid: &RequestId, cart: db::Cart) ->
     })
 }
 
-/// Opens a cart for the caller at their store. With an `Idempotency-Key`,
-/// the same caller sending the same key again gets the same cart (201 again):
-/// the gateway or the register may retry a creation whose answer was lost.
+/// The open session `session_id` of `magasin_id` (or of the store it
+/// names), asked once of caisse with panier's own service token (so that
+/// another store's session is told apart from an unknown one).
+async fn open_session(
+    state: &AppState,
+    rid: &RequestId,
+    session_id: i64,
+    named: Option<i64>,
+) -> ApiResult<(i64, db::Till)> {
+    let bearer = state.platform.keys.service_bearer("panier")?;
+    let ctx = CallCtx { bearer: &bearer, request_id: &rid.0 };
+    let url = format!("{}/api/caisses/sessions/{session_id}", state.config.caisse_url);
+    let session = match state.platform.client.get_json::<SessionRef>("caisse", &url, ctx).await? {
+        Ok(s) => s,
+        Err(up) if up.status == StatusCode::NOT_FOUND => {
+            return Err(ApiError::field(
+                "session_id",
+                format!("la session de caisse {session_id} n'existe pas : ouvrez une session sur la caisse"),
+            ));
+        }
+        Err(up) => {
+            return Err(ApiError::Unavailable(format!("caisse a répondu {} pour la session {session_id}", up.status)));
+        }
+    };
+    if let Some(m) = named
+        && m != session.magasin_id
+    {
+        return Err(ApiError::Forbidden(format!(
+            "La session {session_id} appartient au magasin {} : ouvrez le panier sur une caisse du magasin {m}.",
+            session.magasin_id
+        )));
+    }
+    if session.statut != "ouverte" {
+        return Err(ApiError::conflict(format!(
+            "La session {session_id} de la caisse {} est fermée : ouvrez une session sur la caisse.",
+            session.numero_caisse
+        )));
+    }
+    Ok((session.magasin_id, db::Till { caisse_id: Some(session.caisse_id), session_id: Some(session_id) }))
+}
+
+/// Opens a cart for the caller on an open cash session of their store
+/// (checked once with caisse, here). With an `Idempotency-Key`, the same
+/// caller sending the same key again gets the same cart (201 again): the
+/// gateway or the register may retry a creation whose answer was lost.
 #[utoipa::path(post, path = "/api/paniers", request_body = NouveauPanier,
     params(("Idempotency-Key" = Option<String>, Header, description = "optionnelle : la même clé rend le même panier")),
-    responses((status = 201, body = Panier), (status = 403), (status = 422, description = "clé déjà utilisée pour un autre magasin")))]
+    responses((status = 201, body = Panier), (status = 403, description = "autre magasin (celui nommé ou celui de la session)"),
+        (status = 409, description = "la session est fermée"),
+        (status = 422, description = "session_id absent ou inconnu, ou clé déjà utilisée pour un autre magasin")))]
 pub async fn create_panier(
     State(state): State<AppState>,
     auth: Auth,
@@ -162,18 +224,24 @@ pub async fn create_panier(
     OptionalJson(body): OptionalJson<NouveauPanier>,
 ) -> ApiResult<impl IntoResponse> {
     auth.require_role(&[Role::Caissier, Role::Gerant, Role::Admin])?;
-    // The body is optional: an empty POST opens a cart at the caller's store.
     let body = body.unwrap_or_default();
     let requested = body.magasin_id;
-    let magasin_id = requested
-        .or(auth.magasin_id)
-        .ok_or_else(|| ApiError::field("magasin_id", "obligatoire pour un compte sans magasin"))?;
-    if magasin_id <= 0 {
-        return Err(ApiError::field("magasin_id", "identifiant invalide"));
+    if let Some(m) = requested {
+        if m <= 0 {
+            return Err(ApiError::field("magasin_id", "identifiant invalide"));
+        }
+        auth.require_magasin(m)?;
     }
+    let session_id = body.session_id.ok_or_else(|| {
+        ApiError::field("session_id", "obligatoire : la session ouverte de la caisse (POST /api/caisses/{id}/sessions)")
+    })?;
+    if session_id <= 0 {
+        return Err(ApiError::field("session_id", "identifiant invalide"));
+    }
+    let (magasin_id, till) = open_session(&state, &rid, session_id, requested.or(auth.magasin_id)).await?;
     auth.require_magasin(magasin_id)?;
     let cle = cle.map(|c| c.0);
-    let id = db::insert(&state.platform.pool, magasin_id, auth.sub, cle.as_deref()).await?;
+    let id = db::insert(&state.platform.pool, magasin_id, auth.sub, till, cle.as_deref()).await?;
     let cart = db::get(&state.platform.pool, id).await?.ok_or_else(|| not_found(id))?;
     if cart.magasin_id != magasin_id {
         return Err(ApiError::field("Idempotency-Key", "cette clé a déjà ouvert un panier dans un autre magasin"));

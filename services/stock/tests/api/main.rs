@@ -40,8 +40,7 @@ async fn app() -> App {
 
 async fn app_with(vente: Vente) -> App {
     let caisse_db = TestDb::new("caisse").await;
-    let caisse_cfg =
-        caisse::Config { common: caisse_db.config("caisse"), token_ttl_secs: 3600, login_lock: Default::default() };
+    let caisse_cfg = caisse::Config::for_test(caisse_db.config("caisse"), "http://127.0.0.1:9".into());
     let caisse_url = spawn(caisse::build(&caisse_cfg).await.expect("caisse")).await;
     caisse::seed::seed(&caisse_db.admin_pool().await).await.expect("seed caisse");
     let produit_db = TestDb::new("produit").await;

@@ -3,7 +3,9 @@
 //! Returns live in `retours.rs`, the demo history's SQL in `history.rs`.
 
 pub mod history;
+pub mod journal;
 pub mod retours;
+pub mod sessions;
 
 use caisse_common::ApiResult;
 use chrono::{DateTime, Utc};
@@ -29,6 +31,8 @@ pub struct Sale {
     pub caissier_login: String,
     pub panier_id: i64,
     pub panier_version: Option<i32>,
+    pub caisse_id: Option<i64>,
+    pub session_id: Option<i64>,
     pub statut: SaleStatus,
     pub sous_total: Option<Decimal>,
     pub tps: Option<Decimal>,
@@ -46,7 +50,7 @@ pub struct Sale {
 }
 
 const SALE_COLS: &str = "id, numero, cle_idempotence, empreinte, magasin_id, caissier_id, caissier_login, panier_id, \
-    panier_version, statut, sous_total, tps, tvq, total, mode_paiement, montant_recu, reponse_statut, reponse, panier_ferme, cree_le, \
+    panier_version, caisse_id, session_id, statut, sous_total, tps, tvq, total, mode_paiement, montant_recu, reponse_statut, reponse, panier_ferme, cree_le, \
     terminee_le, annulee_le, annulee_par";
 
 /// A snapshotted line of a sale.
@@ -72,6 +76,8 @@ pub struct NewSale<'a> {
     pub caissier_login: &'a str,
     pub panier_id: i64,
     pub panier_version: i32,
+    pub caisse_id: Option<i64>,
+    pub session_id: Option<i64>,
     pub mode: Mode,
     pub montant_recu: Option<Decimal>,
 }
@@ -88,8 +94,8 @@ pub async fn insert_pending(
     let mut tx = pool.begin().await?;
     let res = sqlx::query(
         "INSERT INTO ventes (id, cle_idempotence, cle_verrou, empreinte, magasin_id, caissier_id, caissier_login, \
-         panier_id, panier_verrou, panier_version, statut, mode_paiement, montant_recu, sous_total, tps, tvq, total) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en_cours', ?, ?, ?, ?, ?, ?)",
+         panier_id, panier_verrou, panier_version, caisse_id, session_id, statut, mode_paiement, montant_recu, \
+         sous_total, tps, tvq, total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en_cours', ?, ?, ?, ?, ?, ?)",
     )
     .bind(s.id)
     .bind(s.key)
@@ -101,6 +107,8 @@ pub async fn insert_pending(
     .bind(s.panier_id)
     .bind(s.panier_id)
     .bind(s.panier_version)
+    .bind(s.caisse_id)
+    .bind(s.session_id)
     .bind(s.mode)
     .bind(s.montant_recu)
     .bind(t.sous_total)

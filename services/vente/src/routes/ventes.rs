@@ -43,6 +43,9 @@ pub struct Recu {
     pub magasin_id: i64,
     pub caissier_id: i64,
     pub caissier_login: String,
+    /// The register and cash session it was rung up on (null for sales made before registers).
+    pub caisse_id: Option<i64>,
+    pub session_id: Option<i64>,
     /// `terminee`, `annulation` (in progress) or `annulee`.
     pub statut: SaleStatus,
     pub cree_le: DateTime<Utc>,
@@ -73,6 +76,8 @@ async fn receipt(state: &AppState, sale: db::Sale) -> ApiResult<Recu> {
         magasin_id: sale.magasin_id,
         caissier_id: sale.caissier_id,
         caissier_login: sale.caissier_login,
+        caisse_id: sale.caisse_id,
+        session_id: sale.session_id,
         statut: sale.statut,
         cree_le: sale.cree_le,
         terminee_le: sale.terminee_le,

@@ -14,6 +14,9 @@ struct Suite {
     produit: String,
     stock: String,
     panier: String,
+    caisse: String,
+    /// The open cash session of store 1 every cart is opened on.
+    session: i64,
     ventes: Vec<String>,
     http: Client,
     stock_db: TestDb,
@@ -55,15 +58,16 @@ async fn build_suite(
     produit::seed::seed(&produit_db.admin_pool().await).await.unwrap();
     // stock asks caisse whether a store exists before creating a stock row.
     let caisse_db = TestDb::new("caisse").await;
-    let caisse_cfg =
-        caisse::Config { common: caisse_db.config("caisse"), token_ttl_secs: 3600, login_lock: Default::default() };
+    // caisse asks vente for a session's figures when it is closed.
+    let vente_for_caisse = vente_urls.first().cloned().unwrap_or_else(|| "http://127.0.0.1:9".into());
+    let caisse_cfg = caisse::Config::for_test(caisse_db.config("caisse"), vente_for_caisse);
     let caisse = spawn(caisse::build(&caisse_cfg).await.unwrap()).await;
     caisse::seed::seed(&caisse_db.admin_pool().await).await.unwrap();
     let stock_db = TestDb::new("stock").await;
     let stock_cfg = stock::Config {
         common: stock_db.config("stock"),
         cache_ttl_secs: 60,
-        caisse_url: caisse,
+        caisse_url: caisse.clone(),
         produit_url: produit.clone(),
         // Stock asks vente before releasing a reservation (a suite without
         // replicas releases nothing).
@@ -72,7 +76,8 @@ async fn build_suite(
     let stock = spawn(stock::build(&stock_cfg).await.unwrap()).await;
     stock::seed::seed(&stock_db.admin_pool().await).await.unwrap();
     let panier_db = TestDb::new("panier").await;
-    let panier_cfg = panier::Config { common: panier_db.config("panier"), produit_url: produit.clone() };
+    let panier_cfg =
+        panier::Config { common: panier_db.config("panier"), produit_url: produit.clone(), caisse_url: caisse.clone() };
     let panier = spawn(panier::build(&panier_cfg).await.unwrap()).await;
     let vente_db = TestDb::new("vente").await;
     let common = vente_db.config("vente");
@@ -93,12 +98,16 @@ async fn build_suite(
         tokio::spawn(async move { caisse_common::server::serve(listener, app).await });
     }
     let ventes = vente_urls;
+    let http = Client::new();
+    let session = caisse_testing::session(&http, &caisse, &cashier(10), None).await.unwrap();
     Suite {
         produit,
         stock,
         panier,
+        caisse,
+        session,
         ventes,
-        http: Client::new(),
+        http,
         stock_db,
         vente_db,
         stream,
@@ -132,7 +141,9 @@ impl Suite {
 
     /// A cart of cashier `sub` at store 1 holding `lines` (produit, quantité).
     async fn cart(&self, sub: i64, lines: &[(i64, i64)]) -> i64 {
-        let res = self.call("POST", format!("{}/api/paniers", self.panier), &cashier(sub), Some(json!({}))).await;
+        let body = json!({"session_id": self.session});
+        let res = self.call("POST", format!("{}/api/paniers", self.panier), &cashier(sub), Some(body)).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
         let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
         for (p, q) in lines {
             let res = self
@@ -633,3 +644,5 @@ async fn redis_down_never_fails_a_sale_and_the_outbox_catches_up() {
 
 mod faults;
 mod findings;
+mod journal;
+mod sessions;
