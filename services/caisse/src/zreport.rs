@@ -181,6 +181,66 @@ pub fn build(
     }
 }
 
+/// The report as printed on the register's receipt printer (40 columns,
+/// store time): what `?format=texte` answers.
+pub fn render_text(z: &RapportZ) -> String {
+    use std::fmt::Write;
+    let local =
+        |t: DateTime<Utc>| t.with_timezone(&caisse_common::calendar::STORE_TZ).format("%Y-%m-%d %H:%M").to_string();
+    let line = |label: &str, value: String| format!("{label:<26}{value:>14}\n");
+    let money = |d: Decimal| format!("{d} $");
+    let rule = "-".repeat(40) + "\n";
+    let s = &z.session;
+    let mut out = String::new();
+    let _ = writeln!(out, "RAPPORT Z");
+    let _ = writeln!(out, "Magasin {} · caisse {} · session {}", z.magasin_id, s.numero_caisse, s.id);
+    let _ = writeln!(out, "Caissier : {}", s.caissier_login);
+    let _ = writeln!(out, "Ouverte le {}", local(s.ouverte_le));
+    if let Some(fermee) = s.fermee_le {
+        let _ = writeln!(out, "Fermée le  {} par {}", local(fermee), s.fermee_par.as_deref().unwrap_or("?"));
+    }
+    out.push_str(&rule);
+    out.push_str(&line("Ventes", z.ventes.nombre.to_string()));
+    for m in &z.ventes.par_mode {
+        let label = if m.mode == "especes" { "Espèces" } else { "Carte" };
+        out.push_str(&line(&format!("  {label} ({})", m.nombre), money(m.montant)));
+    }
+    out.push_str(&line("Sous-total", money(z.ventes.sous_total)));
+    out.push_str(&line("TPS", money(z.ventes.tps)));
+    out.push_str(&line("TVQ", money(z.ventes.tvq)));
+    out.push_str(&line("Total", money(z.ventes.total)));
+    out.push_str(&line(&format!("Retours ({})", z.retours.nombre), money(z.retours.montant)));
+    out.push_str(&line(&format!("Annulations ({})", z.annulations.nombre), money(z.annulations.montant)));
+    match (z.premier_recu, z.dernier_recu) {
+        (Some(a), Some(b)) => {
+            let _ = writeln!(out, "Reçus n° {a} à {b}");
+        }
+        _ => {
+            let _ = writeln!(out, "Aucun reçu");
+        }
+    }
+    out.push_str(&rule);
+    let e = &z.especes;
+    out.push_str(&line("Fond de caisse", money(e.fond)));
+    out.push_str(&line("+ Ventes en espèces", money(e.ventes)));
+    out.push_str(&line("- Remboursements espèces", money(e.remboursements)));
+    out.push_str(&line("= Espèces attendues", money(e.attendu)));
+    out.push_str(&line("Montant compté", money(e.compte)));
+    out.push_str(&line("Écart", money(e.ecart)));
+    out.push_str(&rule);
+    match &z.journal {
+        Some(j) => {
+            let _ = writeln!(out, "Journal : séquence {}", j.sequence);
+            let _ = writeln!(out, "{}", j.empreinte);
+        }
+        None => {
+            let _ = writeln!(out, "Journal : non disponible");
+        }
+    }
+    let _ = writeln!(out, "Imprimé le {}", local(z.genere_le));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +292,9 @@ mod tests {
         assert_eq!(z.session.statut, crate::registers::StatutSession::Fermee);
         assert_eq!(z.session.ecart, Some(d("-1.45")));
         assert_eq!(z.session.fermee_par.as_deref(), Some("gerant1"));
+        let text = render_text(&z);
+        assert!(text.contains("Écart") && text.contains("-1.45 $"), "{text}");
+        assert!(text.contains("Reçus n° 10 à 11") && text.contains("Journal : non disponible"), "{text}");
+        assert!(text.lines().all(|l| l.chars().count() <= 64), "{text}");
     }
 }

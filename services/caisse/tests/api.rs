@@ -478,6 +478,16 @@ async fn a_register_has_one_open_session_closed_on_the_count_with_its_variance()
     assert_eq!((z["premier_recu"].as_i64(), z["dernier_recu"].as_i64()), (Some(41), Some(42)));
     assert_eq!(z["journal"], Value::Null);
     assert_eq!(z["genere_le"], closed["fermee_le"]);
+    // Ready to print: the same figures as text.
+    let printed = app.call("GET", &format!("{path}/rapport-z?format=texte"), &cashier(10), None).await;
+    assert_eq!(printed.status(), StatusCode::OK);
+    assert!(printed.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let printed = printed.text().await.unwrap();
+    for needle in ["RAPPORT Z", "217.25 $", "215.00 $", "-2.25 $", "Reçus n° 41 à 42", "caissier10", "test-gerant"] {
+        assert!(printed.contains(needle), "{needle} absent :\n{printed}");
+    }
+    let res = app.call("GET", &format!("{path}/rapport-z?format=pdf"), &cashier(10), None).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // The register is free again; the list of closed sessions holds this one.
     assert_eq!(open(cashier(11)).await.status(), StatusCode::CREATED);
     let fermees: Value =

@@ -140,8 +140,12 @@ async fn a_session_from_float_to_z_report_with_an_exact_variance() {
     assert_eq!(dec(&z["especes"]["ventes"]), paid_cash);
     assert_eq!(dec(&z["especes"]["remboursements"]), dec(&retour["rembourse"]));
     assert_eq!((dec(&z["especes"]["attendu"]), dec(&z["especes"]["ecart"])), (expected, shortage));
-    // The report does not change afterwards.
+    // The report does not change afterwards; it prints as text.
     assert_eq!(sys.get_json(&format!("/api/caisses/sessions/{id}/rapport-z"), &cashier).await, z);
+    let printed = send(&sys, "GET", &format!("/api/caisses/sessions/{id}/rapport-z?format=texte"), &gerant, None).await;
+    assert_eq!(printed.status(), StatusCode::OK);
+    let printed = printed.text().await.unwrap();
+    assert!(printed.contains(&format!("{shortage} $")) && printed.contains(&format!("{expected} $")), "{printed}");
 
     // No cart on the closed session; the register is free for a new one.
     let res = send(&sys, "POST", "/api/paniers", &cashier, Some(json!({"session_id": id}))).await;

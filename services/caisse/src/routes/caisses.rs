@@ -332,15 +332,29 @@ fn already_closed(s: &Session) -> ApiError {
     ))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RapportParams {
+    /// `json` (default) or `texte`: the report as printed (text/plain, 40 columns).
+    pub format: Option<String>,
+}
+
 /// The Z-report of a closed session, exactly as stored at closing (staff
-/// of the store, admin); 409 while the session is open.
-#[utoipa::path(get, path = "/api/caisses/sessions/{id}/rapport-z",
-    responses((status = 200, body = RapportZ), (status = 404), (status = 409, description = "session encore ouverte")))]
+/// of the store, admin); 409 while the session is open. `?format=texte`:
+/// ready to print.
+#[utoipa::path(get, path = "/api/caisses/sessions/{id}/rapport-z", params(RapportParams),
+    responses((status = 200, content((RapportZ = "application/json"), (String = "text/plain"))),
+        (status = 404), (status = 409, description = "session encore ouverte")))]
 pub async fn get_rapport_z(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<i64>,
-) -> ApiResult<axum::Json<RapportZ>> {
+    Query(q): Query<RapportParams>,
+) -> ApiResult<axum::response::Response> {
+    let text_wanted = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("texte") => true,
+        Some(_) => return Err(ApiError::field("format", "json ou texte")),
+    };
     auth.require_role(STAFF)?;
     let session = find_session(&state, &auth, id).await?;
     if session.statut == StatutSession::Ouverte {
@@ -352,5 +366,9 @@ pub async fn get_rapport_z(
         .await?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("session {id} fermée sans rapport Z")))?;
     let rapport: RapportZ = serde_json::from_str(&text).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(axum::Json(rapport))
+    if text_wanted {
+        let printed = zreport::render_text(&rapport);
+        return Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], printed).into_response());
+    }
+    Ok(axum::Json(rapport).into_response())
 }
