@@ -545,6 +545,8 @@ mod tests {
             mode: Mode::Especes,
             totaux: &totaux,
             a_payer: d("11.50"),
+            caisse_id: None,
+            session_id: None,
         };
         let line = db::SaleLine {
             produit_id: 1,

@@ -34,7 +34,10 @@ impl Suite {
     /// Sells `lines` at store `magasin` as cashier `sub` (card); the sale id.
     async fn sell_at(&self, magasin: i64, sub: i64, lines: &[(i64, i64)]) -> String {
         let token = bearer_for(sub, Role::Caissier, Some(magasin));
-        let res = self.call("POST", format!("{}/api/paniers", self.panier), &token, Some(json!({}))).await;
+        // Every cart is opened on a cash session of its store (issue 7).
+        let session = caisse_testing::session(&self.http, &self.caisse, &token, None).await.unwrap();
+        let body = json!({ "session_id": session });
+        let res = self.call("POST", format!("{}/api/paniers", self.panier), &token, Some(body)).await;
         assert_eq!(res.status(), StatusCode::CREATED);
         let cart = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
         for (p, q) in lines {
