@@ -14,7 +14,7 @@ use crate::harness::{Sys, is_problem, key};
 const DAYS: u32 = 3;
 
 async fn sell(sys: &Sys, cashier: &str, lines: &[(i64, i64)]) -> String {
-    let res = sys.http.post(sys.url("/api/paniers")).header("authorization", cashier).send().await.unwrap();
+    let res = sys.post_cart(cashier).await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let cart = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     for (p, q) in lines {
