@@ -41,7 +41,17 @@ pub struct Target<'a> {
     pub bearer: &'a str,
     /// Published events older than this, still waiting, are a discrepancy.
     pub max_wait_secs: f64,
+    /// How far reporting has applied each producer's events, when the
+    /// auditor can know it (it runs inside reporting): once reporting has
+    /// applied every event behind what was read, what it disagrees on is
+    /// reported at once instead of after [`CATCH_UP`].
+    pub applied: Option<&'a Applied<'a>>,
 }
+
+/// Reads reporting's cursors (see [`Target::applied`]).
+pub type Applied<'a> = dyn Fn() -> AppliedCursors<'a> + Send + Sync + 'a;
+pub type AppliedCursors<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Vec<(Producer, i64)>>> + Send + 'a>>;
 
 impl Target<'_> {
     async fn get<T: DeserializeOwned>(&self, path: impl AsRef<str>) -> anyhow::Result<T> {
@@ -159,53 +169,77 @@ const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(10);
 /// Between two reads of what reporting still disagrees on.
 const RETRY: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// reporting's sales per store day against vente's receipts: what still
-/// disagrees at `deadline`.
-async fn reported_sales_lag(
+/// reporting has applied every event of what was read before this call:
+/// every producer has numbered and published all its events and reporting's
+/// cursors have reached them. Always `false` without [`Target::applied`].
+async fn settled(t: &Target<'_>) -> anyhow::Result<bool> {
+    let Some(applied) = t.applied else {
+        return Ok(false);
+    };
+    let mut last = Vec::new();
+    for p in Producer::ALL {
+        let Ok(page) = t.get::<Value>(format!("{}?apres=0&limit=1", p.feed_path())).await else {
+            return Ok(false);
+        };
+        if page["en_attente"].as_i64() != Some(0) {
+            return Ok(false);
+        }
+        last.push((p, page["dernier"].as_i64().unwrap_or(i64::MAX)));
+    }
+    // Read after the feeds: a cursor at or beyond `dernier` covers all of it.
+    let cursors = applied().await?;
+    Ok(last.iter().all(|(p, d)| cursors.iter().any(|(q, c)| q == p && c >= d)))
+}
+
+/// reporting's sales per store day against vente's receipts, and its stock
+/// against stock's: what still disagrees once reporting has caught up, or
+/// at `deadline`. Only what disagrees is read again.
+async fn reported_lag(
     t: &Target<'_>,
     receipts: &[Value],
+    stock: &BTreeMap<Key, i64>,
     deadline: tokio::time::Instant,
 ) -> anyhow::Result<Vec<Ecart>> {
     let sold = sales_by_day(receipts);
     let mut days: Vec<chrono::NaiveDate> = sold.keys().copied().collect();
+    let mut stock_lags = true;
     loop {
-        let reports: Vec<Value> = futures::stream::iter(days.clone())
-            .map(|day| t.get::<Value>(format!("/api/rapports/ventes?du={day}&au={day}")))
-            .buffered(DAYS_IN_FLIGHT)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<anyhow::Result<_>>()?;
-        let mut lagging = Vec::new();
-        let mut still = Vec::new();
-        for (day, report) in days.iter().zip(&reports) {
-            let before = lagging.len();
-            check_reported_sales(day, &sold[day], report, &mut lagging);
-            if lagging.len() > before {
-                still.push(*day);
+        // Before the reports: if reporting had applied everything then, the
+        // reports read next show all of it.
+        let settled = settled(t).await?;
+        let sales = async {
+            let reports: Vec<Value> = futures::stream::iter(days.clone())
+                .map(|day| t.get::<Value>(format!("/api/rapports/ventes?du={day}&au={day}")))
+                .buffered(DAYS_IN_FLIGHT)
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<anyhow::Result<_>>()?;
+            let (mut lagging, mut still) = (Vec::new(), Vec::new());
+            for (day, report) in days.iter().zip(&reports) {
+                let before = lagging.len();
+                check_reported_sales(day, &sold[day], report, &mut lagging);
+                if lagging.len() > before {
+                    still.push(*day);
+                }
             }
-        }
-        if still.is_empty() || tokio::time::Instant::now() + RETRY > deadline {
+            anyhow::Ok((lagging, still))
+        };
+        let stocks = async {
+            let mut lagging = Vec::new();
+            if stock_lags {
+                let reported: Value = t.get("/api/rapports/stocks?limit=1000").await?;
+                check_reported_stock(stock, &reported, &mut lagging);
+            }
+            anyhow::Ok(lagging)
+        };
+        let ((mut lagging, still), stock_lagging) = tokio::try_join!(sales, stocks)?;
+        stock_lags = !stock_lagging.is_empty();
+        lagging.extend(stock_lagging);
+        if lagging.is_empty() || settled || tokio::time::Instant::now() + RETRY > deadline {
             return Ok(lagging);
         }
         days = still;
-        tokio::time::sleep(RETRY).await;
-    }
-}
-
-/// reporting's stock against stock's: what still disagrees at `deadline`.
-async fn reported_stock_lag(
-    t: &Target<'_>,
-    stock: &BTreeMap<Key, i64>,
-    deadline: tokio::time::Instant,
-) -> anyhow::Result<Vec<Ecart>> {
-    loop {
-        let mut lagging = Vec::new();
-        let reported: Value = t.get("/api/rapports/stocks?limit=1000").await?;
-        check_reported_stock(stock, &reported, &mut lagging);
-        if lagging.is_empty() || tokio::time::Instant::now() + RETRY > deadline {
-            return Ok(lagging);
-        }
         tokio::time::sleep(RETRY).await;
     }
 }
@@ -252,12 +286,9 @@ pub async fn run(t: &Target<'_>) -> anyhow::Result<Audit> {
     check_sales(&receipts, &movements, &mut audit.ecarts);
     // reporting follows events: it gets [`CATCH_UP`] to agree with vente's
     // sales per store day and stock's quantities, both checked at the same
-    // time; only what still disagrees is read again.
+    // time, unless it is known to have applied everything.
     let deadline = tokio::time::Instant::now() + CATCH_UP;
-    let (sales_lag, stock_lag) =
-        tokio::try_join!(reported_sales_lag(t, &receipts, deadline), reported_stock_lag(t, &stock, deadline))?;
-    audit.ecarts.extend(sales_lag);
-    audit.ecarts.extend(stock_lag);
+    audit.ecarts.extend(reported_lag(t, &receipts, &stock, deadline).await?);
     phases.done("rapports");
     for p in Producer::ALL {
         let res = t
@@ -531,7 +562,7 @@ mod tests {
             (1..=2345).filter(|k| k % 7 != 0 && !(300..650).contains(k) && !(1990..2001).contains(k)).collect();
         let http = reqwest::Client::new();
         let base = paginated(keys.clone()).await;
-        let t = Target { http: &http, base: &base, bearer: "Bearer x", max_wait_secs: 60.0 };
+        let t = Target { http: &http, base: &base, bearer: "Bearer x", max_wait_secs: 60.0, applied: None };
         let ids = |items: Vec<Value>| items.iter().map(|i| i["id"].as_i64().unwrap()).collect::<Vec<_>>();
         assert_eq!(ids(t.all_by_key("/l", "items", KeyOrder::IdAfter).await.unwrap()), keys);
         let mut newest_first = keys.clone();
@@ -541,7 +572,7 @@ mod tests {
         for n in [5, 800, 0] {
             let keys: Vec<i64> = (1..=n).collect();
             let base = paginated(keys.clone()).await;
-            let t = Target { http: &http, base: &base, bearer: "Bearer x", max_wait_secs: 60.0 };
+            let t = Target { http: &http, base: &base, bearer: "Bearer x", max_wait_secs: 60.0, applied: None };
             assert_eq!(ids(t.all_by_key("/l", "items", KeyOrder::IdAfter).await.unwrap()), keys, "{n}");
             let desc = ids(t.all_by_key("/l?desc=1", "items", KeyOrder::NumeroBefore).await.unwrap());
             assert_eq!(desc, keys.iter().rev().copied().collect::<Vec<_>>(), "{n}");
