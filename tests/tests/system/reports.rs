@@ -185,7 +185,8 @@ async fn sell(sys: &Sys, cashier: &str, lines: &[(i64, i64)]) {
 /// The dashboard's freshness rule (`reporting::snapshots::FRESHNESS`).
 const FRESHNESS: Duration = Duration::from_millis(250);
 
-/// Waits until reporting has applied every event each producer numbered.
+/// Waits until every producer has published all its events and reporting
+/// has applied them.
 async fn wait_caught_up(sys: &Sys, admin: &str) {
     let pool = sys.schema_pool("reporting").await;
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -196,14 +197,15 @@ async fn wait_caught_up(sys: &Sys, admin: &str) {
             ("stock", "/api/stocks/evenements"),
             ("produit", "/api/produits/evenements"),
         ] {
-            let last = sys.get_json(&format!("{feed}?apres=0&limit=1"), admin).await["dernier"].as_i64().unwrap();
+            let page = sys.get_json(&format!("{feed}?apres=0&limit=1"), admin).await;
+            let (last, waiting) = (page["dernier"].as_i64().unwrap(), page["en_attente"].as_i64().unwrap());
             let cursor: i64 = sqlx::query_scalar("SELECT dernier_id FROM curseurs WHERE producteur = ?")
                 .bind(producer)
                 .fetch_one(&pool)
                 .await
                 .unwrap();
-            if cursor < last {
-                behind.push(format!("{producer} {cursor}/{last}"));
+            if cursor < last || waiting > 0 {
+                behind.push(format!("{producer} {cursor}/{last}, {waiting} non publié(s)"));
             }
         }
         if behind.is_empty() {
