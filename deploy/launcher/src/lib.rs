@@ -644,6 +644,7 @@ pub async fn audit(
     anyhow::ensure!(res.status().is_success(), "connexion de {login} refusée : {}", res.status());
     let body: serde_json::Value = res.json().await?;
     let bearer = format!("Bearer {}", body["jeton"].as_str().context("jeton absent")?);
-    let target = caisse_common::audit::Target { http: &http, base: gateway, bearer: &bearer, max_wait_secs };
+    let target =
+        caisse_common::audit::Target { http: &http, base: gateway, bearer: &bearer, max_wait_secs, applied: None };
     caisse_common::audit::run(&target).await
 }

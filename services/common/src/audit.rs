@@ -41,7 +41,17 @@ pub struct Target<'a> {
     pub bearer: &'a str,
     /// Published events older than this, still waiting, are a discrepancy.
     pub max_wait_secs: f64,
+    /// How far reporting has applied each producer's events, when the
+    /// auditor can know it (it runs inside reporting): once reporting has
+    /// applied every event behind what was read, what it disagrees on is
+    /// reported at once instead of after [`CATCH_UP`].
+    pub applied: Option<&'a Applied<'a>>,
 }
+
+/// Reads reporting's cursors (see [`Target::applied`]).
+pub type Applied<'a> = dyn Fn() -> AppliedCursors<'a> + Send + Sync + 'a;
+pub type AppliedCursors<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Vec<(Producer, i64)>>> + Send + 'a>>;
 
 impl Target<'_> {
     async fn get<T: DeserializeOwned>(&self, path: impl AsRef<str>) -> anyhow::Result<T> {
@@ -58,8 +68,8 @@ impl Target<'_> {
         let (mut out, mut after) = (Vec::new(), None::<i64>);
         loop {
             let page: Value = match after {
-                Some(a) => self.get(format!("{path}{sep}limit=100&{cursor}={a}")).await?,
-                None => self.get(format!("{path}{sep}limit=100")).await?,
+                Some(a) => self.get(format!("{path}{sep}limit={PAGE}&{cursor}={a}")).await?,
+                None => self.get(format!("{path}{sep}limit={PAGE}")).await?,
             };
             out.extend(page[key].as_array().cloned().unwrap_or_default());
             match page["suivant"].as_i64() {
@@ -68,6 +78,62 @@ impl Target<'_> {
             }
         }
     }
+
+    /// Every item of a list paginated on an integer key (`id` after `apres`,
+    /// or `numero` before `avant`), [`PAGES_IN_FLIGHT`] pages at a time: the
+    /// pages of a wave start [`PAGE`] keys apart. A full page holds `PAGE`
+    /// distinct keys beyond its start, so it reaches the next page's start
+    /// (gaps in the keys only make pages overlap); a page that is not full
+    /// reaches the end. Items come back once each, in key order.
+    async fn all_by_key(&self, path: &str, list: &str, order: KeyOrder) -> anyhow::Result<Vec<Value>> {
+        let (item_key, cursor, step) = match order {
+            KeyOrder::IdAfter => ("id", "apres", PAGE),
+            KeyOrder::NumeroBefore => ("numero", "avant", -PAGE),
+        };
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut items: BTreeMap<i64, Value> = BTreeMap::new();
+        let mut keep = |page: &Value| {
+            for item in page[list].as_array().into_iter().flatten() {
+                items.insert(item[item_key].as_i64().unwrap_or_default(), item.clone());
+            }
+            page["suivant"].as_i64()
+        };
+        // The first page has no cursor (`avant`: the newest is not known).
+        let mut next = keep(&self.get::<Value>(format!("{path}{sep}limit={PAGE}")).await?);
+        while let Some(from) = next {
+            let starts: Vec<i64> =
+                (0..PAGES_IN_FLIGHT).map(|k| from + k * step).take_while(|s| *s > 0 || step > 0).collect();
+            let pages: Vec<Value> = futures::future::try_join_all(
+                starts.iter().map(|s| self.get::<Value>(format!("{path}{sep}limit={PAGE}&{cursor}={s}"))),
+            )
+            .await?;
+            next = None;
+            for page in &pages {
+                next = keep(page);
+                if next.is_none() {
+                    break;
+                }
+            }
+            // `avant` at or below 1 holds nothing: the last page reached the end.
+            if starts.len() < PAGES_IN_FLIGHT as usize {
+                next = None;
+            }
+        }
+        let mut out: Vec<Value> = items.into_values().collect();
+        if step < 0 {
+            out.reverse();
+        }
+        Ok(out)
+    }
+}
+
+/// The integer key a list is paginated on.
+#[derive(Debug, Clone, Copy)]
+enum KeyOrder {
+    /// `id` ascending, cursor `apres` (stock's ledger).
+    IdAfter,
+    /// `numero` descending, cursor `avant` (vente's sales).
+    NumeroBefore,
 }
 
 fn ecart(verification: &str, detail: String) -> Ecart {
@@ -76,66 +142,154 @@ fn ecart(verification: &str, detail: String) -> Ecart {
 
 type Key = (i64, i64);
 
+/// Page size of the lists (the APIs' largest).
+const PAGE: i64 = 100;
+/// Pages of one list read at the same time.
+const PAGES_IN_FLIGHT: i64 = 8;
 /// Receipts read at the same time.
-const RECEIPTS_IN_FLIGHT: usize = 16;
+const RECEIPTS_IN_FLIGHT: usize = 32;
+/// Days of reporting's sales report read at the same time.
+const DAYS_IN_FLIGHT: usize = 8;
+
+/// How long each part of an audit took (logged at the end).
+struct Phases(std::time::Instant, Vec<(&'static str, u128)>);
+
+impl Phases {
+    fn start() -> Self {
+        Self(std::time::Instant::now(), Vec::new())
+    }
+
+    fn done(&mut self, phase: &'static str) {
+        self.1.push((phase, self.0.elapsed().as_millis()));
+    }
+}
+
+/// How long reporting may take to agree with vente and stock.
+const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(10);
+/// Between two reads of what reporting still disagrees on.
+const RETRY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// reporting has applied every event of what was read before this call:
+/// every producer has numbered and published all its events and reporting's
+/// cursors have reached them. Always `false` without [`Target::applied`].
+async fn settled(t: &Target<'_>) -> anyhow::Result<bool> {
+    let Some(applied) = t.applied else {
+        return Ok(false);
+    };
+    let mut last = Vec::new();
+    for p in Producer::ALL {
+        let Ok(page) = t.get::<Value>(format!("{}?apres=0&limit=1", p.feed_path())).await else {
+            return Ok(false);
+        };
+        if page["en_attente"].as_i64() != Some(0) {
+            return Ok(false);
+        }
+        last.push((p, page["dernier"].as_i64().unwrap_or(i64::MAX)));
+    }
+    // Read after the feeds: a cursor at or beyond `dernier` covers all of it.
+    let cursors = applied().await?;
+    Ok(last.iter().all(|(p, d)| cursors.iter().any(|(q, c)| q == p && c >= d)))
+}
+
+/// reporting's sales per store day against vente's receipts, and its stock
+/// against stock's: what still disagrees once reporting has caught up, or
+/// at `deadline`. Only what disagrees is read again.
+async fn reported_lag(
+    t: &Target<'_>,
+    receipts: &[Value],
+    stock: &BTreeMap<Key, i64>,
+    deadline: tokio::time::Instant,
+) -> anyhow::Result<Vec<Ecart>> {
+    let sold = sales_by_day(receipts);
+    let mut days: Vec<chrono::NaiveDate> = sold.keys().copied().collect();
+    let mut stock_lags = true;
+    loop {
+        // Before the reports: if reporting had applied everything then, the
+        // reports read next show all of it.
+        let settled = settled(t).await?;
+        let sales = async {
+            let reports: Vec<Value> = futures::stream::iter(days.clone())
+                .map(|day| t.get::<Value>(format!("/api/rapports/ventes?du={day}&au={day}")))
+                .buffered(DAYS_IN_FLIGHT)
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<anyhow::Result<_>>()?;
+            let (mut lagging, mut still) = (Vec::new(), Vec::new());
+            for (day, report) in days.iter().zip(&reports) {
+                let before = lagging.len();
+                check_reported_sales(day, &sold[day], report, &mut lagging);
+                if lagging.len() > before {
+                    still.push(*day);
+                }
+            }
+            anyhow::Ok((lagging, still))
+        };
+        let stocks = async {
+            let mut lagging = Vec::new();
+            if stock_lags {
+                let reported: Value = t.get("/api/rapports/stocks?limit=1000").await?;
+                check_reported_stock(stock, &reported, &mut lagging);
+            }
+            anyhow::Ok(lagging)
+        };
+        let ((mut lagging, still), stock_lagging) = tokio::try_join!(sales, stocks)?;
+        stock_lags = !stock_lagging.is_empty();
+        lagging.extend(stock_lagging);
+        if lagging.is_empty() || settled || tokio::time::Instant::now() + RETRY > deadline {
+            return Ok(lagging);
+        }
+        days = still;
+        tokio::time::sleep(RETRY).await;
+    }
+}
 
 /// Runs every check; an `Err` means the suite could not be read at all.
+///
+/// The lists are read a few pages at a time, stock, ledger and receipts at
+/// the same time, receipts [`RECEIPTS_IN_FLIGHT`] at a time: weeks of
+/// history are thousands of sales, each its own receipt.
 pub async fn run(t: &Target<'_>) -> anyhow::Result<Audit> {
+    let mut phases = Phases::start();
     let mut audit = Audit::default();
     let magasins = t.all("/api/magasins", "magasins", "apres").await?;
-    let mut stock: BTreeMap<Key, i64> = BTreeMap::new();
-    for m in &magasins {
-        let id = m["id"].as_i64().unwrap_or_default();
-        for s in t.all(&format!("/api/stocks/magasins/{id}"), "stocks", "apres").await? {
-            stock
-                .insert((id, s["produit_id"].as_i64().unwrap_or_default()), s["quantite"].as_i64().unwrap_or_default());
-        }
-    }
-    let movements = t.all("/api/stocks/mouvements", "mouvements", "apres").await?;
+    let stock = async {
+        let per_store = futures::future::try_join_all(magasins.iter().map(|m| async move {
+            let id = m["id"].as_i64().unwrap_or_default();
+            let rows = t.all(&format!("/api/stocks/magasins/{id}"), "stocks", "apres").await?;
+            anyhow::Ok(rows.into_iter().map(move |s| {
+                ((id, s["produit_id"].as_i64().unwrap_or_default()), s["quantite"].as_i64().unwrap_or_default())
+            }))
+        }))
+        .await?;
+        anyhow::Ok(per_store.into_iter().flatten().collect::<BTreeMap<Key, i64>>())
+    };
+    let movements = t.all_by_key("/api/stocks/mouvements", "mouvements", KeyOrder::IdAfter);
+    let receipts = async {
+        let ventes = t.all_by_key("/api/ventes", "ventes", KeyOrder::NumeroBefore).await?;
+        let paths: Vec<String> =
+            ventes.iter().map(|v| format!("/api/ventes/{}", v["id"].as_str().unwrap_or_default())).collect();
+        futures::stream::iter(paths)
+            .map(|path| t.get::<Value>(path))
+            .buffered(RECEIPTS_IN_FLIGHT)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<anyhow::Result<Vec<Value>>>()
+    };
+    let (stock, movements, receipts) = tokio::try_join!(stock, movements, receipts)?;
+    phases.done("lectures");
     audit.stocks = stock.len();
     audit.mouvements = movements.len();
+    audit.ventes = receipts.len();
     check_ledger(&stock, &movements, &mut audit.ecarts);
-    let ventes = t.all("/api/ventes", "ventes", "avant").await?;
-    audit.ventes = ventes.len();
-    // Receipts a few at a time: weeks of history are thousands of them.
-    let paths: Vec<String> =
-        ventes.iter().map(|v| format!("/api/ventes/{}", v["id"].as_str().unwrap_or_default())).collect();
-    let receipts: Vec<Value> = futures::stream::iter(paths)
-        .map(|path| t.get::<Value>(path))
-        .buffered(RECEIPTS_IN_FLIGHT)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<anyhow::Result<_>>()?;
     check_sales(&receipts, &movements, &mut audit.ecarts);
-    // reporting's sales per store and day against vente's (reporting follows
-    // events: a few seconds to catch up).
-    let sold = sales_by_day(&receipts);
-    let mut lagging = Vec::new();
-    for _ in 0..20 {
-        lagging.clear();
-        for (day, stores) in &sold {
-            let report: Value = t.get(format!("/api/rapports/ventes?du={day}&au={day}")).await?;
-            check_reported_sales(day, stores, &report, &mut lagging);
-        }
-        if lagging.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    }
-    audit.ecarts.extend(lagging);
-    // reporting follows events: give it a few seconds to catch up.
-    let mut lagging = Vec::new();
-    for _ in 0..20 {
-        lagging.clear();
-        let reported: Value = t.get("/api/rapports/stocks?limit=1000").await?;
-        check_reported_stock(&stock, &reported, &mut lagging);
-        if lagging.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    }
-    audit.ecarts.extend(lagging);
+    // reporting follows events: it gets [`CATCH_UP`] to agree with vente's
+    // sales per store day and stock's quantities, both checked at the same
+    // time, unless it is known to have applied everything.
+    let deadline = tokio::time::Instant::now() + CATCH_UP;
+    audit.ecarts.extend(reported_lag(t, &receipts, &stock, deadline).await?);
+    phases.done("rapports");
     for p in Producer::ALL {
         let res = t
             .http
@@ -169,6 +323,14 @@ pub async fn run(t: &Target<'_>) -> anyhow::Result<Audit> {
             }
         }
     }
+    phases.done("flux");
+    tracing::info!(
+        ventes = audit.ventes,
+        mouvements = audit.mouvements,
+        ecarts = audit.ecarts.len(),
+        etapes_ms = ?phases.1,
+        "audit terminé"
+    );
     Ok(audit)
 }
 
@@ -362,6 +524,59 @@ mod tests {
 
     fn mv(id: i64, magasin: i64, produit: i64, delta: i64, after: i64, reference: &str) -> Value {
         json!({"id": id, "magasin_id": magasin, "produit_id": produit, "delta": delta, "quantite_apres": after, "reference": reference})
+    }
+
+    /// A list of `keys` paginated like stock's ledger (`apres`) and vente's
+    /// sales (`avant`), served on a free port.
+    async fn paginated(keys: Vec<i64>) -> String {
+        use axum::{Json, Router, extract::Query, routing::get};
+        let app = Router::new().route(
+            "/l",
+            get(move |Query(q): Query<BTreeMap<String, i64>>| {
+                let keys = keys.clone();
+                async move {
+                    let limit = usize::try_from(q["limit"]).unwrap();
+                    let mut page: Vec<i64> = match (q.get("apres"), q.get("avant")) {
+                        (Some(a), _) => keys.iter().copied().filter(|k| k > a).collect(),
+                        (None, Some(b)) => keys.iter().rev().copied().filter(|k| k < b).collect(),
+                        (None, None) if q.contains_key("desc") => keys.iter().rev().copied().collect(),
+                        (None, None) => keys.clone(),
+                    };
+                    let suivant = (page.len() > limit).then(|| page[limit - 1]);
+                    page.truncate(limit);
+                    let items: Vec<Value> = page.iter().map(|k| json!({"id": k, "numero": k})).collect();
+                    Json(json!({"items": items, "suivant": suivant}))
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url
+    }
+
+    #[tokio::test]
+    async fn lists_read_a_wave_of_pages_at_a_time_miss_nothing_and_repeat_nothing() {
+        // Gaps of every size: rolled-back ids, failed sales' numbers.
+        let keys: Vec<i64> =
+            (1..=2345).filter(|k| k % 7 != 0 && !(300..650).contains(k) && !(1990..2001).contains(k)).collect();
+        let http = reqwest::Client::new();
+        let base = paginated(keys.clone()).await;
+        let t = Target { http: &http, base: &base, bearer: "Bearer x", max_wait_secs: 60.0, applied: None };
+        let ids = |items: Vec<Value>| items.iter().map(|i| i["id"].as_i64().unwrap()).collect::<Vec<_>>();
+        assert_eq!(ids(t.all_by_key("/l", "items", KeyOrder::IdAfter).await.unwrap()), keys);
+        let mut newest_first = keys.clone();
+        newest_first.reverse();
+        assert_eq!(ids(t.all_by_key("/l?desc=1", "items", KeyOrder::NumeroBefore).await.unwrap()), newest_first);
+        // Shorter than a page, exactly a wave, nothing.
+        for n in [5, 800, 0] {
+            let keys: Vec<i64> = (1..=n).collect();
+            let base = paginated(keys.clone()).await;
+            let t = Target { http: &http, base: &base, bearer: "Bearer x", max_wait_secs: 60.0, applied: None };
+            assert_eq!(ids(t.all_by_key("/l", "items", KeyOrder::IdAfter).await.unwrap()), keys, "{n}");
+            let desc = ids(t.all_by_key("/l?desc=1", "items", KeyOrder::NumeroBefore).await.unwrap());
+            assert_eq!(desc, keys.iter().rev().copied().collect::<Vec<_>>(), "{n}");
+        }
     }
 
     #[test]

@@ -25,6 +25,11 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The event moved its producer's cursor (the read model's version).
+    pub fn moved(&self) -> bool {
+        matches!(self, Outcome::Applied | Outcome::Ignored)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Outcome::Applied => "applique",

@@ -190,6 +190,9 @@ async fn handle(
         }
     }
     let outcomes = apply_all(&state.platform.pool, &envs, false, &state.metrics).await?;
+    if outcomes.iter().any(Outcome::moved) {
+        state.read_model.changed();
+    }
     if let Some((env, Outcome::Gap { expected })) = envs.iter().zip(&outcomes).next_back() {
         tracing::info!(producteur = producer.as_str(), attendu = expected, recu = env.id, "trou : relecture");
         // The feed has the missing events and those after them.
@@ -222,6 +225,9 @@ pub async fn catch_up(state: &AppState, producer: Producer) -> anyhow::Result<u6
         let mut progress = false;
         'page: for (n, chunk) in page.evenements.chunks(APPLY_RUN).enumerate() {
             let outcomes = apply_all(&state.platform.pool, chunk, jump && n == 0, &state.metrics).await?;
+            if outcomes.iter().any(Outcome::moved) {
+                state.read_model.changed();
+            }
             for outcome in outcomes {
                 match outcome {
                     Outcome::Applied | Outcome::Ignored => {

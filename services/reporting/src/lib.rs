@@ -66,6 +66,8 @@ pub struct AppState {
     pub stores: Arc<peers::Stores>,
     /// The dashboard's answers, by question and read-model version.
     pub snapshots: Arc<snapshots::Snapshots>,
+    /// The read model's version as this replica knows it.
+    pub read_model: Arc<snapshots::ReadModel>,
     /// Consumers hold their own Redis connections (blocking reads).
     pub redis_client: redis::Client,
     pub redis_prefix: String,
@@ -82,6 +84,7 @@ impl AppState {
             config: Arc::new(config.clone()),
             stores: Arc::default(),
             snapshots: Arc::default(),
+            read_model: Arc::default(),
             redis_client,
             redis_prefix: config.common.redis_prefix.clone(),
         })
@@ -94,6 +97,7 @@ pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
     for p in Producer::ALL {
         tokio::spawn(consumer::run(state.clone(), p));
     }
+    tokio::spawn(state.read_model.clone().follow(state.platform.pool.clone()));
     Ok(state.platform.app(routes::router(state.clone()), routes::ApiDoc::openapi()))
 }
 

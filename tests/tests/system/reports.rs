@@ -153,3 +153,136 @@ async fn reports_answer_admins_and_their_own_store_to_managers_and_refuse_bad_in
     assert_eq!(board["ventes"]["magasins"].as_array().unwrap().len(), 1);
     assert_eq!(board["ventes"]["magasins"][0]["magasin_id"], 1);
 }
+
+/// One sale of `lines` at caissier1's till (store 1), by card.
+async fn sell(sys: &Sys, cashier: &str, lines: &[(i64, i64)]) {
+    let res = sys.http.post(sys.url("/api/paniers")).header("authorization", cashier).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let cart = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    for (p, q) in lines {
+        let res = sys
+            .http
+            .put(sys.url(&format!("/api/paniers/{cart}/lignes/{p}")))
+            .header("authorization", cashier)
+            .json(&json!({"quantite": q}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let res = sys
+        .http
+        .post(sys.url("/api/ventes"))
+        .header("authorization", cashier)
+        .header("idempotency-key", key())
+        .json(&json!({"panier_id": cart, "paiement": {"mode": "carte"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+/// The dashboard's freshness rule (`reporting::snapshots::FRESHNESS`).
+const FRESHNESS: Duration = Duration::from_millis(250);
+
+/// Waits until every producer has published all its events and reporting
+/// has applied them.
+async fn wait_caught_up(sys: &Sys, admin: &str) {
+    let pool = sys.schema_pool("reporting").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut behind = Vec::new();
+        for (producer, feed) in [
+            ("vente", "/api/ventes/evenements"),
+            ("stock", "/api/stocks/evenements"),
+            ("produit", "/api/produits/evenements"),
+        ] {
+            let page = sys.get_json(&format!("{feed}?apres=0&limit=1"), admin).await;
+            let (last, waiting) = (page["dernier"].as_i64().unwrap(), page["en_attente"].as_i64().unwrap());
+            let cursor: i64 = sqlx::query_scalar("SELECT dernier_id FROM curseurs WHERE producteur = ?")
+                .bind(producer)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            if cursor < last || waiting > 0 {
+                behind.push(format!("{producer} {cursor}/{last}, {waiting} non publié(s)"));
+            }
+        }
+        if behind.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "reporting en retard : {behind:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Store 1's sales today on one replica's dashboard, and its ETag.
+async fn board_sales(sys: &Sys, replica: &str, path: &str, admin: &str) -> (i64, String) {
+    let res = sys.http.get(format!("{replica}{path}")).header("authorization", admin).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{replica}{path}");
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let board: Value = res.json().await.unwrap();
+    (board["ventes"]["total"]["nb_ventes"].as_i64().unwrap(), etag)
+}
+
+#[tokio::test]
+async fn every_replica_shows_an_applied_sale_on_the_dashboard_within_its_freshness_bound_and_revalidates() {
+    let sys = Sys::start().await;
+    let admin = sys.login("admin").await;
+    let cashier = sys.login("caissier1").await;
+    let today = caisse_common::calendar::today();
+    let path = format!("/api/rapports/tableau-de-bord?du={today}&au={today}&magasin_id=1&jours=7");
+    let replicas = sys.stack.replica_urls("reporting");
+    assert_eq!(replicas.len(), 2, "{replicas:?}");
+    // The seeds' events applied: nothing moves until the sale.
+    wait_caught_up(&sys, &admin).await;
+    // Each replica keeps an answer before the sale; an unchanged one is a 304.
+    let mut before = Vec::new();
+    for r in &replicas {
+        let (n, etag) = board_sales(&sys, r, &path, &admin).await;
+        assert_eq!(board_sales(&sys, r, &path, &admin).await, (n, etag.clone()), "{r} : réponse gardée");
+        let res = sys
+            .http
+            .get(format!("{r}{path}"))
+            .header("authorization", &admin)
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_MODIFIED, "{r}");
+        assert_eq!(res.headers()["etag"].to_str().unwrap(), etag);
+        before.push((n, etag));
+    }
+    assert_eq!(before[0], before[1], "les deux répliques, même réponse, même ETag");
+    // Through the gateway too (weak comparison: nginx may gzip it).
+    let res = sys.http.get(sys.url(&path)).header("authorization", &admin).header("if-none-match", &before[0].1);
+    assert_eq!(res.send().await.unwrap().status(), StatusCode::NOT_MODIFIED);
+    sell(&sys, &cashier, &[(1, 1)]).await;
+    // Applied: the sales report (read from the read model at each request) shows it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let report = format!("/api/rapports/ventes?du={today}&au={today}&magasin_id=1");
+    while sys.get_json(&report, &admin).await["total"]["nb_ventes"].as_i64() != Some(before[0].0 + 1) {
+        assert!(Instant::now() < deadline, "vente jamais appliquée par reporting");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let applied = Instant::now();
+    // Neither replica serves the answer without it once FRESHNESS has passed
+    // (one of them did not apply the sale: it learns it from the cursors).
+    for (r, (n, etag)) in replicas.iter().zip(&before) {
+        loop {
+            let asked = Instant::now();
+            let (now, new_etag) = board_sales(&sys, r, &path, &admin).await;
+            if now == n + 1 {
+                assert_ne!(&new_etag, etag, "{r} : nouvelle réponse, nouvel ETag");
+                break;
+            }
+            assert_eq!(now, *n, "{r}");
+            assert!(
+                asked < applied + FRESHNESS,
+                "{r} : réponse sans la vente {:?} après son application",
+                asked - applied
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}

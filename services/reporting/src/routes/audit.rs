@@ -16,9 +16,19 @@ pub async fn get_audit(State(state): State<AppState>, auth: Auth) -> ApiResult<a
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .map_err(|e| ApiError::Internal(e.into()))?;
+    // What this replica's read model has applied: once it covers every
+    // event behind what the auditor read, a disagreement is reported at once.
+    let pool = &state.platform.pool;
+    let applied =
+        move || -> audit::AppliedCursors<'_> { Box::pin(async move { Ok(crate::db::reports::cursors(pool).await?) }) };
     // CAISSE_URL is the gateway in every deployment: every service is behind it.
-    let target =
-        audit::Target { http: &http, base: &state.config.caisse_url, bearer: &auth.bearer, max_wait_secs: 60.0 };
+    let target = audit::Target {
+        http: &http,
+        base: &state.config.caisse_url,
+        bearer: &auth.bearer,
+        max_wait_secs: 60.0,
+        applied: Some(&applied),
+    };
     let report = audit::run(&target).await.map_err(|e| ApiError::Unavailable(format!("Audit impossible : {e:#}")))?;
     Ok(axum::Json(report))
 }

@@ -1,8 +1,9 @@
 //! `/api/rapports`: thin handlers over the read model.
 
 use axum::{
+    body::Bytes,
     extract::State,
-    http::header,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use caisse_common::{ApiResult, Auth, extract::Query};
@@ -16,7 +17,7 @@ use crate::{
     db::reports::{self as db, Rank},
     domain::{self, LigneStock, RapportVentes},
     params::{PeriodParams, bounded, last_days, scope},
-    snapshots::Question,
+    snapshots::{Answer, Question},
 };
 
 /// The stores a report covers: one, or every store with registers.
@@ -275,12 +276,17 @@ pub struct TableauDeBord {
 }
 
 /// Head office's dashboard: every report in one answer, for one store when
-/// asked (a gérant's always), every store otherwise.
+/// asked (a gérant's always), every store otherwise. An answer reflects
+/// every event reporting applied at least 250 ms before the request; it
+/// carries an `ETag`, and `If-None-Match` naming it is answered 304.
 #[utoipa::path(get, path = "/api/rapports/tableau-de-bord", params(DashboardParams),
-    responses((status = 200, body = TableauDeBord), (status = 403), (status = 404), (status = 422)))]
+    responses((status = 200, body = TableauDeBord, headers(("ETag" = String, description = "Version de la réponse"))),
+        (status = 304, description = "Inchangé depuis l'ETag envoyé dans If-None-Match"),
+        (status = 403), (status = 404), (status = 422)))]
 pub async fn get_tableau_de_bord(
     State(state): State<AppState>,
     auth: Auth,
+    headers: HeaderMap,
     Query(p): Query<DashboardParams>,
 ) -> ApiResult<Response> {
     let magasin_id = scope(&auth, p.magasin_id)?;
@@ -293,23 +299,58 @@ pub async fn get_tableau_de_bord(
     }
     // The same question at the same read-model version has the same answer.
     let question = Question { magasin_id, du, au, jours, limite, today: caisse_common::calendar::today() };
-    let version = db::cursors(&state.platform.pool).await?;
-    if let Some(body) = state.snapshots.get(&question, &version) {
-        return Ok(json_response(body));
+    let pool = &state.platform.pool;
+    let mut version = state.read_model.version(pool).await?;
+    let answer = match state.snapshots.get(&question, version) {
+        Some(a) => a,
+        None => {
+            // One computation per question: the requests that arrive meanwhile wait for it.
+            let lock = state.snapshots.computing(&question);
+            let _computing = lock.lock().await;
+            version = state.read_model.version(pool).await?;
+            match state.snapshots.get(&question, version) {
+                Some(a) => a,
+                None => {
+                    let answer = Answer::new(dashboard(&state, magasin_id, du, au, jours, limite).await?);
+                    state.snapshots.put(question, version, answer.clone());
+                    answer
+                }
+            }
+        }
+    };
+    let revalidated =
+        headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| answer.matches(v));
+    let etag = HeaderValue::from_str(&answer.etag).map_err(|e| caisse_common::ApiError::Internal(e.into()))?;
+    let cache = HeaderValue::from_static("private, no-cache");
+    if revalidated {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache)]).into_response());
     }
-    let (ventes, produits, tendance, alertes_stock) = tokio::try_join!(
-        sales(&state, magasin_id, du, au),
-        top(&state, magasin_id, du, au, limite),
-        trend(&state, magasin_id, jours),
-        stock(&state, magasin_id, true, 100),
-    )?;
-    let answer = TableauDeBord { magasin_id, ventes, produits, tendance, alertes_stock };
-    let body =
-        axum::body::Bytes::from(serde_json::to_vec(&answer).map_err(|e| caisse_common::ApiError::Internal(e.into()))?);
-    state.snapshots.put(question, version, body.clone());
-    Ok(json_response(body))
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (header::ETAG, etag),
+            (header::CACHE_CONTROL, cache),
+        ],
+        answer.body,
+    )
+        .into_response())
 }
 
-fn json_response(body: axum::body::Bytes) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+/// The dashboard computed from the read model, serialised.
+async fn dashboard(
+    state: &AppState,
+    magasin_id: Option<i64>,
+    du: NaiveDate,
+    au: NaiveDate,
+    jours: u32,
+    limite: u32,
+) -> ApiResult<Bytes> {
+    let (ventes, produits, tendance, alertes_stock) = tokio::try_join!(
+        sales(state, magasin_id, du, au),
+        top(state, magasin_id, du, au, limite),
+        trend(state, magasin_id, jours),
+        stock(state, magasin_id, true, 100),
+    )?;
+    let answer = TableauDeBord { magasin_id, ventes, produits, tendance, alertes_stock };
+    Ok(Bytes::from(serde_json::to_vec(&answer).map_err(|e| caisse_common::ApiError::Internal(e.into()))?))
 }
