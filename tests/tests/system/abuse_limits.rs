@@ -59,7 +59,8 @@ async fn every_list_takes_its_largest_page_and_refuses_one_more() {
         // The README's "Abuse limits" table: pages of 100, event feeds and
         // the stock report 1000.
         let route = path.split('?').next().unwrap_or_default();
-        let max = if route.ends_with("/evenements") || route == "/api/rapports/stocks" || route == "/api/ventes/journal" {
+        let max = if route.ends_with("/evenements") || route == "/api/rapports/stocks" || route == "/api/ventes/journal"
+        {
             1000
         } else {
             caisse_common::pagination::MAX_LIMIT

@@ -156,7 +156,7 @@ async fn reports_answer_admins_and_their_own_store_to_managers_and_refuse_bad_in
 
 /// One sale of `lines` at caissier1's till (store 1), by card.
 async fn sell(sys: &Sys, cashier: &str, lines: &[(i64, i64)]) {
-    let res = sys.http.post(sys.url("/api/paniers")).header("authorization", cashier).send().await.unwrap();
+    let res = sys.post_cart(cashier).await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let cart = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     for (p, q) in lines {
