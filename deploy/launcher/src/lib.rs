@@ -61,6 +61,10 @@ pub struct Options {
     pub prometheus: bool,
     /// Drop schemas and users when the stack stops (tests).
     pub cleanup: bool,
+    /// Drop this prefix's schemas, users and Redis keys before provisioning
+    /// (`deploy/run --reinitialiser`: a fresh demo, e.g. after the schemas
+    /// were migrated by another version of Caisse).
+    pub reset: bool,
     /// Extra environment per service, e.g. `("vente", "RECOVERY_GRACE_MS", "1000")`.
     pub extra_env: Vec<(String, String, String)>,
 }
@@ -74,7 +78,7 @@ impl Options {
             bin_dir,
             repo_dir,
             gateway_port: env_or("CAISSE_PORT", 8080)?,
-            schema_prefix: "caisse_".into(),
+            schema_prefix: schema_prefix(&env_string("CAISSE_SCHEMAS", "caisse_"))?,
             redis_prefix: env_string("REDIS_PREFIX", "caisse:"),
             mysql_admin_url: env_string("MYSQL_ADMIN_URL", "mysql://root@127.0.0.1:3306"),
             mysql_addr: env_string("MYSQL_ADDR", "127.0.0.1:3306"),
@@ -87,6 +91,7 @@ impl Options {
             history_days: env_or(caisse_common::demo::history::ENV_DAYS, 35)?,
             prometheus: true,
             cleanup: false,
+            reset: false,
             extra_env: vec![],
         })
     }
@@ -123,6 +128,20 @@ impl Options {
         ];
         Ok(o)
     }
+}
+
+/// The native run's schema prefix (`CAISSE_SCHEMAS`): lowercase letters,
+/// digits and `_`, ending with `_` (it also names the MySQL users).
+fn schema_prefix(p: &str) -> anyhow::Result<String> {
+    let ok = (2..=20).contains(&p.len())
+        && p.ends_with('_')
+        && p.starts_with(|c: char| c.is_ascii_lowercase())
+        && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    anyhow::ensure!(
+        ok,
+        "CAISSE_SCHEMAS « {p} » : 2 à 20 caractères a-z, 0-9, _, commençant par une lettre et finissant par _"
+    );
+    Ok(p.to_owned())
 }
 
 /// A running topology. Dropping it stops every process it started.
@@ -259,13 +278,31 @@ impl Stack {
             stop_flag: Arc::new(AtomicBool::new(false)),
             supervisor: None,
         };
+        if opts.reset {
+            println!(
+                "Réinitialisation : schémas {}*, leurs utilisateurs et les clés Redis {}* supprimés…",
+                opts.schema_prefix, opts.redis_prefix
+            );
+            for a in &accounts {
+                caisse_common::provision::drop_schema_and_user(&opts.mysql_admin_url, &a.schema, &a.user, "%").await?;
+            }
+            caisse_common::provision::delete_redis_prefix(&opts.redis_url, &opts.redis_prefix).await?;
+        }
         for a in &accounts {
             caisse_common::provision::provision(&opts.mysql_admin_url, &a.schema, &a.user, &a.password, "%").await?;
         }
         for (s, a) in SERVICES.iter().zip(&accounts) {
             if opts.seed {
                 let status = stack.seed_command(s.name, a).stdout(Stdio::null()).status()?;
-                anyhow::ensure!(status.success(), "données de démonstration de {} en échec", s.name);
+                anyhow::ensure!(
+                    status.success(),
+                    "données de démonstration de {} en échec (message ci-dessus) ; si le schéma {} vient d'une autre \
+                     version de Caisse, `deploy/run --reinitialiser` repart d'une démonstration neuve (supprime les \
+                     schémas {}*), ou CAISSE_SCHEMAS=autre_ en prend d'autres",
+                    s.name,
+                    a.schema,
+                    opts.schema_prefix
+                );
             }
         }
         for (s, a) in SERVICES.iter().zip(&accounts) {

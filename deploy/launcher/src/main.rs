@@ -4,14 +4,18 @@ use std::path::PathBuf;
 
 use caisse_launcher::{Options, Stack, provision_all, render};
 
-const USAGE: &str =
-    "usage : caisse-launcher [run | provision | audit | render-gateway --compose | render-gateway --k8s]";
+const USAGE: &str = "usage : caisse-launcher [run [--reinitialiser] | provision | audit | render-gateway --compose | render-gateway --k8s]";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        None | Some("run") => run().await,
+        None => run(false).await,
+        Some("run") => match args.get(1).map(String::as_str) {
+            None => run(false).await,
+            Some("--reinitialiser") => run(true).await,
+            Some(_) => anyhow::bail!("{USAGE}"),
+        },
         Some("provision") => {
             let admin = caisse_common::config::env_string("MYSQL_ADMIN_URL", "mysql://root@127.0.0.1:3306");
             let host = caisse_common::config::env_string("CAISSE_DB_HOST_FOR_USERS", "%");
@@ -43,10 +47,11 @@ fn repo_dir() -> anyhow::Result<PathBuf> {
     }
 }
 
-async fn run() -> anyhow::Result<()> {
+async fn run(reset: bool) -> anyhow::Result<()> {
     let exe = std::env::current_exe()?;
     let bin_dir = exe.parent().map(PathBuf::from).unwrap_or_default();
-    let opts = Options::native(repo_dir()?, bin_dir)?;
+    let mut opts = Options::native(repo_dir()?, bin_dir)?;
+    opts.reset = reset;
     println!("Démarrage de Caisse (MariaDB, Redis locaux ; journaux dans {}/logs)…", opts.run_dir.display());
     let stack = Stack::start(opts).await?;
     let g = &stack.gateway_url;

@@ -37,7 +37,20 @@ async fn migrate(pool: &MySqlPool, migrator: &Migrator) -> anyhow::Result<()> {
     anyhow::ensure!(got == Some(1), "verrou de migration non obtenu en 60 s");
     let result = migrator.run(&mut *conn).await;
     let _ = sqlx::query(&format!("SELECT RELEASE_LOCK({LOCK})")).execute(&mut *conn).await;
-    result.map_err(|e| anyhow::anyhow!("migrations en échec : {e}"))
+    result.map_err(|e| {
+        use sqlx::migrate::MigrateError;
+        match e {
+            MigrateError::VersionMismatch(v) => anyhow::anyhow!(
+                "migrations en échec : la migration {v} appliquée à ce schéma diffère de celle de ce programme \
+                 (schéma créé par une autre version de Caisse) ; rien n'a été modifié"
+            ),
+            MigrateError::VersionMissing(v) => anyhow::anyhow!(
+                "migrations en échec : la migration {v} appliquée à ce schéma est inconnue de ce programme \
+                 (schéma migré par une version plus récente de Caisse) ; rien n'a été modifié"
+            ),
+            e => anyhow::anyhow!("migrations en échec : {e}"),
+        }
+    })
 }
 
 /// Hides the password of a connection URL.

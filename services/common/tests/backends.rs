@@ -75,3 +75,42 @@ async fn a_lost_generation_never_brings_back_an_older_entry() {
 
     delete_redis_prefix(&redis_url(), &prefix).await.unwrap();
 }
+
+/// A schema migrated by another version of Caisse (a migration changed
+/// since, or one this program does not know) is refused with a message that
+/// says so, and nothing is applied.
+#[tokio::test]
+async fn a_schema_from_another_version_is_refused_with_a_clear_message() {
+    use sqlx::migrate::Migrator;
+    let db = TestDb::new("common").await;
+    let dir = std::env::temp_dir().join(format!("caisse-migr-{}", db.schema));
+    let write = |name: &str, sql: &str| std::fs::write(dir.join(name), sql).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    write("0001_init.sql", "CREATE TABLE t (id INT PRIMARY KEY);");
+    write("0002_deux.sql", "CREATE TABLE u (id INT PRIMARY KEY);");
+    let first = Migrator::new(dir.as_path()).await.unwrap();
+    let pool = caisse_common::db::connect(&db.url, 2, &first).await.unwrap();
+    pool.close().await;
+
+    write("0002_deux.sql", "CREATE TABLE u (id BIGINT PRIMARY KEY);");
+    write("0003_trois.sql", "CREATE TABLE v (id INT PRIMARY KEY);");
+    let changed = Migrator::new(dir.as_path()).await.unwrap();
+    let err = caisse_common::db::connect(&db.url, 2, &changed).await.unwrap_err().to_string();
+    assert!(err.contains("migration 2") && err.contains("autre version de Caisse"), "{err}");
+
+    std::fs::remove_file(dir.join("0002_deux.sql")).unwrap();
+    std::fs::remove_file(dir.join("0003_trois.sql")).unwrap();
+    let older = Migrator::new(dir.as_path()).await.unwrap();
+    let err = caisse_common::db::connect(&db.url, 2, &older).await.unwrap_err().to_string();
+    assert!(err.contains("migration 2") && err.contains("plus récente"), "{err}");
+
+    let pool = sqlx::MySqlPool::connect(&db.url).await.unwrap();
+    let v: Option<String> = sqlx::query_scalar(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'v'",
+    )
+    .fetch_optional(&pool)
+    .await
+    .unwrap();
+    assert_eq!(v, None, "la migration 3 ne doit pas avoir été appliquée");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -225,3 +225,44 @@ mod toml_lite {
         Members(line.split('"').skip(1).step_by(2).map(str::to_owned).collect())
     }
 }
+
+/// The opt-in `charge` profile runs the synthetic cashiers from the suite's
+/// image (never started by a plain `up`), every binary a compose command
+/// names is shipped by the Dockerfile, and the Redis exporter watches the
+/// event streams.
+#[test]
+fn the_charge_profile_is_opt_in_and_every_commanded_binary_is_in_the_image() {
+    let doc = compose();
+    let charge = &doc["services"]["charge"];
+    assert_eq!(format!("{:?}", charge["profiles"]), format!("{:?}", doc_seq(&["charge"])), "profil charge");
+    assert_eq!(charge["depends_on"]["gateway"]["condition"], "service_healthy");
+    assert_eq!(charge["environment"]["CHARGE_PASSERELLE"], "http://gateway:8080");
+    let dockerfile = read("deploy/Dockerfile");
+    let bins = dockerfile.lines().find_map(|l| l.strip_prefix("ARG BINS=")).unwrap().trim_matches('"').to_owned();
+    let bins: Vec<&str> = bins.split_whitespace().collect();
+    for (name, svc) in doc["services"].as_mapping().unwrap() {
+        let image = svc["image"].as_str().unwrap_or_default();
+        if !image.contains("CAISSE_IMAGE") {
+            continue;
+        }
+        let command: Vec<&str> = svc["command"].as_sequence().unwrap().iter().filter_map(|c| c.as_str()).collect();
+        // `sh -c "a && B=x b"`: the first word of each step that is not an assignment.
+        let programs: Vec<&str> = match command.as_slice() {
+            ["sh", "-c", script] => {
+                script.split("&&").filter_map(|step| step.split_whitespace().find(|w| !w.contains('='))).collect()
+            }
+            _ => vec![command[0]],
+        };
+        assert!(!programs.is_empty(), "{name:?}");
+        for program in programs {
+            assert!(bins.contains(&program), "{name:?} lance {program}, absent de ARG BINS : {bins:?}");
+        }
+    }
+    assert!(bins.contains(&"caisse-charge"), "{bins:?}");
+    let streams = &doc["services"]["redis-exporter"]["environment"]["REDIS_EXPORTER_CHECK_STREAMS"];
+    assert_eq!(streams, "caisse:evenements:*");
+}
+
+fn doc_seq(items: &[&str]) -> serde_yaml::Value {
+    serde_yaml::Value::Sequence(items.iter().map(|s| serde_yaml::Value::String((*s).to_owned())).collect())
+}
