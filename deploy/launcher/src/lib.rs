@@ -154,6 +154,10 @@ pub struct Stack {
     pub launcher_metrics_url: String,
     /// Exporters started, as (Prometheus job, `/metrics` URL).
     pub exporters: Vec<(&'static str, String)>,
+    /// Per service, each replica's time from spawn to its first ready
+    /// `/health/ready` (all replicas start at once; polled every 10 ms).
+    /// Also written to `<run_dir>/repliques.tsv` with pids and ports.
+    pub ready_times: BTreeMap<&'static str, Vec<Duration>>,
     slots: Slots,
     others: Vec<Child>,
     opts: Options,
@@ -268,6 +272,7 @@ impl Stack {
             prometheus_url: None,
             launcher_metrics_url: String::new(),
             exporters: vec![],
+            ready_times: BTreeMap::new(),
             slots: Slots::default(),
             others: vec![],
             opts: opts.clone(),
@@ -305,22 +310,38 @@ impl Stack {
                 );
             }
         }
+        let mut waits = vec![];
         for (s, a) in SERVICES.iter().zip(&accounts) {
             let n = opts.replicas.unwrap_or(s.replicas);
             for i in 0..n {
                 let port = free_port()?;
                 let env = env(&opts, &gateway_url, s.name, a, port);
                 let child = stack.spawn_logged(s.name, i, stack.command(s.name, &env))?;
+                let pid = child.id();
+                let spawned = Instant::now();
                 supervise::lock(&stack.slots).entry(s.name).or_default().push(Slot::new(port, a.clone(), child));
                 stack.ports.entry(s.name).or_default().push(port);
+                let name = s.name;
+                let url = format!("http://127.0.0.1:{port}/health/ready");
+                waits.push((
+                    name,
+                    pid,
+                    port,
+                    tokio::spawn(async move {
+                        wait_http_every(&url, name, Duration::from_millis(10)).await.map(|()| spawned.elapsed())
+                    }),
+                ));
             }
         }
         let ports = stack.ports.clone();
-        for (name, ps) in &ports {
-            for port in ps {
-                wait_http(&format!("http://127.0.0.1:{port}/health/ready"), name).await?;
-            }
+        let mut table = String::from("service\tindex\tpid\tport\tpret_ms\n");
+        for (name, pid, port, wait) in waits {
+            let took = wait.await??;
+            let times = stack.ready_times.entry(name).or_default();
+            table.push_str(&format!("{name}\t{}\t{pid}\t{port}\t{}\n", times.len(), took.as_millis()));
+            times.push(took);
         }
+        fs::write(opts.run_dir.join("repliques.tsv"), table)?;
         stack.supervise();
         let run_dir = opts.run_dir.canonicalize()?.to_string_lossy().into_owned();
         let frontend = opts.repo_dir.join("frontend").to_string_lossy().into_owned();
@@ -603,6 +624,10 @@ fn free_port_is(port: u16) -> bool {
 
 /// Polls `url` until it answers 2xx (30 s at most).
 pub async fn wait_http(url: &str, what: &str) -> anyhow::Result<()> {
+    wait_http_every(url, what, Duration::from_millis(100)).await
+}
+
+async fn wait_http_every(url: &str, what: &str, every: Duration) -> anyhow::Result<()> {
     let http = reqwest::Client::builder().timeout(Duration::from_secs(1)).build()?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -614,7 +639,7 @@ pub async fn wait_http(url: &str, what: &str) -> anyhow::Result<()> {
         if Instant::now() > deadline {
             anyhow::bail!("{what} ne répond pas sur {url} après 30 s (voir les journaux du répertoire .run/logs)");
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(every).await;
     }
 }
 
