@@ -16,9 +16,9 @@ pub async fn get_audit(State(state): State<AppState>, auth: Auth) -> ApiResult<a
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .map_err(|e| ApiError::Internal(e.into()))?;
-    // CAISSE_URL is the gateway in every deployment: every service is behind it.
+    // The gateway: every service is behind it.
     let target =
-        audit::Target { http: &http, base: &state.config.caisse_url, bearer: &auth.bearer, max_wait_secs: 60.0 };
+        audit::Target { http: &http, base: &state.config.gateway_url, bearer: &auth.bearer, max_wait_secs: 60.0 };
     let report = audit::run(&target).await.map_err(|e| ApiError::Unavailable(format!("Audit impossible : {e:#}")))?;
     Ok(axum::Json(report))
 }
