@@ -139,9 +139,7 @@ pub fn processes(launcher_pid: u32) -> BTreeMap<u32, (String, u64)> {
         .filter_map(|(pid, s)| {
             let kind = if *pid == me {
                 "client (banc)".to_owned()
-            } else if s.comm == "mariadbd" || s.comm == "redis-server" {
-                s.comm.clone()
-            } else if descends(*pid) {
+            } else if s.comm == "mariadbd" || s.comm == "redis-server" || descends(*pid) {
                 s.comm.clone()
             } else {
                 return None;

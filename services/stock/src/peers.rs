@@ -95,7 +95,7 @@ struct MagasinList {
 pub async fn logistics_centre(state: &AppState, auth: &Auth, rid: &RequestId) -> ApiResult<i64> {
     let (base, path) = (&state.config.caisse_url, "/api/magasins?type=logistique&limit=1");
     let ctx = CallCtx { bearer: &auth.bearer, request_id: &rid.0 };
-    match state.platform.client.get_json::<MagasinList>("caisse", base, &path, ctx).await? {
+    match state.platform.client.get_json::<MagasinList>("caisse", base, path, ctx).await? {
         Ok(list) => list.magasins.first().map(|m| m.id).ok_or_else(|| {
             ApiError::conflict("Aucun centre logistique n'est déclaré (magasin de type « logistique ») : créez-en un.")
         }),

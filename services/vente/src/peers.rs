@@ -84,7 +84,7 @@ pub async fn reserve(
     let (base, path) = (&state.config.stock_url, "/api/stocks/reservations");
     let body = json!({"vente_id": vente_id, "magasin_id": magasin_id, "lignes": lines});
     let answer: Result<Result<Value, Upstream>, ApiError> =
-        state.platform.client.send_json(Method::POST, "stock", base, &path, &body, Some(vente_id), ctx).await;
+        state.platform.client.send_json(Method::POST, "stock", base, path, &body, Some(vente_id), ctx).await;
     let detail = |up: &Upstream, default: &str| up.body["detail"].as_str().unwrap_or(default).to_owned();
     match answer {
         Ok(Ok(_)) => ReserveOutcome::Reserved,
@@ -171,7 +171,7 @@ pub async fn restock(
     match state
         .platform
         .client
-        .send_json::<_, Value>(Method::POST, "stock", base, &path, &body, Some(reference), ctx)
+        .send_json::<_, Value>(Method::POST, "stock", base, path, &body, Some(reference), ctx)
         .await?
     {
         Ok(_) => Ok(()),
