@@ -5,6 +5,7 @@
 //! ([`charge`]) of demos and of the live dashboard test.
 
 pub mod charge;
+pub mod cost;
 
 /// Gets or opens the cash session a cashier's carts are opened on (every
 /// `POST /api/paniers` names one): the open session of a register of the

@@ -65,6 +65,10 @@ pub struct Options {
     /// (`deploy/run --reinitialiser`: a fresh demo, e.g. after the schemas
     /// were migrated by another version of Caisse).
     pub reset: bool,
+    /// Services call each other through the gateway instead of straight at
+    /// the replicas (`CAISSE_APPELS_PAR_PASSERELLE=1`: the former topology,
+    /// for the benchmark's before/after comparison).
+    pub peers_via_gateway: bool,
     /// Extra environment per service, e.g. `("vente", "RECOVERY_GRACE_MS", "1000")`.
     pub extra_env: Vec<(String, String, String)>,
 }
@@ -92,6 +96,7 @@ impl Options {
             prometheus: true,
             cleanup: false,
             reset: false,
+            peers_via_gateway: env_string("CAISSE_APPELS_PAR_PASSERELLE", "0") == "1",
             extra_env: vec![],
         })
     }
@@ -154,6 +159,10 @@ pub struct Stack {
     pub launcher_metrics_url: String,
     /// Exporters started, as (Prometheus job, `/metrics` URL).
     pub exporters: Vec<(&'static str, String)>,
+    /// Per service, each replica's time from spawn to its first ready
+    /// `/health/ready` (all replicas start at once; polled every 10 ms).
+    /// Also written to `<run_dir>/repliques.tsv` with pids and ports.
+    pub ready_times: BTreeMap<&'static str, Vec<Duration>>,
     slots: Slots,
     others: Vec<Child>,
     opts: Options,
@@ -268,6 +277,7 @@ impl Stack {
             prometheus_url: None,
             launcher_metrics_url: String::new(),
             exporters: vec![],
+            ready_times: BTreeMap::new(),
             slots: Slots::default(),
             others: vec![],
             opts: opts.clone(),
@@ -305,22 +315,41 @@ impl Stack {
                 );
             }
         }
+        // Every port first: each replica is given its peers' replicas.
+        for s in SERVICES {
+            for _ in 0..opts.replicas.unwrap_or(s.replicas) {
+                stack.ports.entry(s.name).or_default().push(free_port()?);
+            }
+        }
+        let mut waits = vec![];
         for (s, a) in SERVICES.iter().zip(&accounts) {
-            let n = opts.replicas.unwrap_or(s.replicas);
-            for i in 0..n {
-                let port = free_port()?;
-                let env = env(&opts, &gateway_url, s.name, a, port);
+            for (i, port) in stack.ports[s.name].clone().into_iter().enumerate() {
+                let env = env(&opts, &gateway_url, &stack.ports, s.name, a, port);
                 let child = stack.spawn_logged(s.name, i, stack.command(s.name, &env))?;
+                let pid = child.id();
+                let spawned = Instant::now();
                 supervise::lock(&stack.slots).entry(s.name).or_default().push(Slot::new(port, a.clone(), child));
-                stack.ports.entry(s.name).or_default().push(port);
+                let name = s.name;
+                let url = format!("http://127.0.0.1:{port}/health/ready");
+                waits.push((
+                    name,
+                    pid,
+                    port,
+                    tokio::spawn(async move {
+                        wait_http_every(&url, name, Duration::from_millis(10)).await.map(|()| spawned.elapsed())
+                    }),
+                ));
             }
         }
         let ports = stack.ports.clone();
-        for (name, ps) in &ports {
-            for port in ps {
-                wait_http(&format!("http://127.0.0.1:{port}/health/ready"), name).await?;
-            }
+        let mut table = String::from("service\tindex\tpid\tport\tpret_ms\n");
+        for (name, pid, port, wait) in waits {
+            let took = wait.await??;
+            let times = stack.ready_times.entry(name).or_default();
+            table.push_str(&format!("{name}\t{}\t{pid}\t{port}\t{}\n", times.len(), took.as_millis()));
+            times.push(took);
         }
+        fs::write(opts.run_dir.join("repliques.tsv"), table)?;
         stack.supervise();
         let run_dir = opts.run_dir.canonicalize()?.to_string_lossy().into_owned();
         let frontend = opts.repo_dir.join("frontend").to_string_lossy().into_owned();
@@ -345,9 +374,9 @@ impl Stack {
 
     /// Starts the supervisor thread (see [`supervise`]).
     fn supervise(&mut self) {
-        let (opts, gateway) = (self.opts.clone(), self.gateway_url.clone());
+        let (opts, gateway, ports) = (self.opts.clone(), self.gateway_url.clone(), self.ports.clone());
         let make: supervise::MakeCommand = Arc::new(move |service, account, port| {
-            command(&opts, service, &env(&opts, &gateway, service, account, port))
+            command(&opts, service, &env(&opts, &gateway, &ports, service, account, port))
         });
         let logs = self.opts.run_dir.join("logs");
         self.supervisor = Some(supervise::spawn(self.slots.clone(), make, logs, self.stop_flag.clone()));
@@ -382,7 +411,7 @@ impl Stack {
     }
 
     fn env(&self, service: &str, account: &DbAccount, port: u16) -> Vec<(String, String)> {
-        env(&self.opts, &self.gateway_url, service, account, port)
+        env(&self.opts, &self.gateway_url, &self.ports, service, account, port)
     }
 
     fn start_exporters(&mut self, gateway_port: u16) -> anyhow::Result<()> {
@@ -568,8 +597,23 @@ impl Drop for Stack {
     }
 }
 
-/// A replica's environment.
-fn env(opts: &Options, gateway: &str, service: &str, account: &DbAccount, port: u16) -> Vec<(String, String)> {
+/// A replica's environment: its peers are called straight at their replicas
+/// (`PRODUIT_URL=http://127.0.0.1:p1,http://127.0.0.1:p2`, see
+/// `caisse_common::client`); `GATEWAY_URL` is the gateway itself.
+fn env(
+    opts: &Options,
+    gateway: &str,
+    ports: &BTreeMap<&'static str, Vec<u16>>,
+    service: &str,
+    account: &DbAccount,
+    port: u16,
+) -> Vec<(String, String)> {
+    let replicas = |name: &str| match ports.get(name) {
+        Some(ps) if !ps.is_empty() && !opts.peers_via_gateway => {
+            ps.iter().map(|p| format!("http://127.0.0.1:{p}")).collect::<Vec<_>>().join(",")
+        }
+        _ => gateway.to_owned(),
+    };
     vec![
         ("BIND_ADDR".into(), format!("127.0.0.1:{port}")),
         ("DATABASE_URL".into(), account.url(&opts.mysql_addr)),
@@ -578,11 +622,12 @@ fn env(opts: &Options, gateway: &str, service: &str, account: &DbAccount, port: 
         ("JWT_SECRET".into(), opts.jwt_secret.clone()),
         ("JWT_SECRET_PRECEDENT".into(), opts.jwt_previous_secret.clone().unwrap_or_default()),
         ("CAISSE_DEV".into(), if opts.dev { "1" } else { "0" }.into()),
-        ("CAISSE_URL".into(), gateway.to_owned()),
-        ("PRODUIT_URL".into(), gateway.to_owned()),
-        ("STOCK_URL".into(), gateway.to_owned()),
-        ("PANIER_URL".into(), gateway.to_owned()),
-        ("VENTE_URL".into(), gateway.to_owned()),
+        ("GATEWAY_URL".into(), gateway.to_owned()),
+        ("CAISSE_URL".into(), replicas("caisse")),
+        ("PRODUIT_URL".into(), replicas("produit")),
+        ("STOCK_URL".into(), replicas("stock")),
+        ("PANIER_URL".into(), replicas("panier")),
+        ("VENTE_URL".into(), replicas("vente")),
         ("LOG_FORMAT".into(), "json".into()),
         ("RUST_LOG".into(), std::env::var("RUST_LOG").unwrap_or_else(|_| format!("info,{service}=info,sqlx=warn"))),
     ]
@@ -603,6 +648,10 @@ fn free_port_is(port: u16) -> bool {
 
 /// Polls `url` until it answers 2xx (30 s at most).
 pub async fn wait_http(url: &str, what: &str) -> anyhow::Result<()> {
+    wait_http_every(url, what, Duration::from_millis(100)).await
+}
+
+async fn wait_http_every(url: &str, what: &str, every: Duration) -> anyhow::Result<()> {
     let http = reqwest::Client::builder().timeout(Duration::from_secs(1)).build()?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -614,7 +663,7 @@ pub async fn wait_http(url: &str, what: &str) -> anyhow::Result<()> {
         if Instant::now() > deadline {
             anyhow::bail!("{what} ne répond pas sur {url} après 30 s (voir les journaux du répertoire .run/logs)");
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(every).await;
     }
 }
 

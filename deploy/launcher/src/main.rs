@@ -75,6 +75,15 @@ async fn run(reset: bool) -> anyhow::Result<()> {
     for (name, urls) in stack.ports.keys().map(|n| (n, stack.replica_urls(n))) {
         println!("  {name:<8} répliques   {}", urls.join("  "));
     }
+    let ready: Vec<String> = stack
+        .ready_times
+        .iter()
+        .map(|(n, ts)| {
+            let ms: Vec<String> = ts.iter().map(|t| format!("{:.2}", t.as_secs_f64())).collect();
+            format!("{n} {}", ms.join("/"))
+        })
+        .collect();
+    println!("  Prêtes en (s)        {}", ready.join(" · "));
     println!("  (une réplique qui meurt est redémarrée sur son port ; voir .run/logs/launcher.log)");
     println!("\nComptes de démonstration (mot de passe « demo1234 ») :");
     println!("  admin · logistique · gerant1 (magasin 1) · caissier1 (magasin 1) · caissier2 (magasin 2)");

@@ -111,8 +111,8 @@ pub struct RapportZ {
 
 /// vente's figures for a session.
 pub async fn session_totals(state: &AppState, ctx: CallCtx<'_>, id: i64) -> ApiResult<TotauxSession> {
-    let url = format!("{}/api/ventes/sessions/{id}/totaux", state.vente_url);
-    match state.platform.client.get_json::<TotauxSession>("vente", &url, ctx).await? {
+    let (base, path) = (&state.vente_url, format!("/api/ventes/sessions/{id}/totaux"));
+    match state.platform.client.get_json::<TotauxSession>("vente", base, &path, ctx).await? {
         Ok(t) => Ok(t),
         Err(up) => Err(ApiError::Unavailable(format!(
             "vente a répondu {} pour les totaux de la session {id} : rien n'est fermé, réessayez.",
@@ -124,8 +124,8 @@ pub async fn session_totals(state: &AppState, ctx: CallCtx<'_>, id: i64) -> ApiR
 /// The head of the store's journal; `None` when vente has none (404: a
 /// vente without the journal).
 pub async fn journal_head(state: &AppState, ctx: CallCtx<'_>, magasin_id: i64) -> ApiResult<Option<JournalZ>> {
-    let url = format!("{}/api/ventes/journal/tete?magasin={magasin_id}", state.vente_url);
-    match state.platform.client.get_json::<JournalZ>("vente", &url, ctx).await? {
+    let (base, path) = (&state.vente_url, format!("/api/ventes/journal/tete?magasin={magasin_id}"));
+    match state.platform.client.get_json::<JournalZ>("vente", base, &path, ctx).await? {
         Ok(j) => Ok(Some(j)),
         Err(up) if up.status == StatusCode::NOT_FOUND => Ok(None),
         Err(up) => {

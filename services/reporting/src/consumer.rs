@@ -252,10 +252,10 @@ pub async fn catch_up(state: &AppState, producer: Producer) -> anyhow::Result<u6
 
 async fn fetch(state: &AppState, producer: Producer, after: i64) -> anyhow::Result<FeedPage> {
     let base = state.config.producer_url(producer);
-    let url = format!("{base}{}?apres={after}&limit=500", producer.feed_path());
+    let path = format!("{}?apres={after}&limit=500", producer.feed_path());
     let bearer = state.platform.keys.service_bearer("reporting")?;
     let ctx = CallCtx { bearer: &bearer, request_id: "" };
-    match state.platform.client.get_json::<FeedPage>(producer.as_str(), &url, ctx).await? {
+    match state.platform.client.get_json::<FeedPage>(producer.as_str(), base, &path, ctx).await? {
         Ok(page) => Ok(page),
         Err(up) => anyhow::bail!("flux de {} : {} {}", producer.as_str(), up.status, up.body),
     }

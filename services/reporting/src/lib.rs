@@ -29,6 +29,9 @@ pub struct Config {
     pub common: CommonConfig,
     /// `CAISSE_URL`: the list of stores.
     pub caisse_url: String,
+    /// `GATEWAY_URL` (else `CAISSE_URL`): the gateway, where the audit
+    /// reads every service.
+    pub gateway_url: String,
     /// `VENTE_URL`, `STOCK_URL`, `PRODUIT_URL`: the producers' feeds.
     pub vente_url: String,
     pub stock_url: String,
@@ -42,6 +45,7 @@ impl Config {
         Ok(Self {
             common: CommonConfig::from_env("reporting", 8106)?,
             caisse_url: service_url("CAISSE_URL", "http://127.0.0.1:8101"),
+            gateway_url: service_url("GATEWAY_URL", &service_url("CAISSE_URL", "http://127.0.0.1:8080")),
             vente_url: service_url("VENTE_URL", "http://127.0.0.1:8105"),
             stock_url: service_url("STOCK_URL", "http://127.0.0.1:8103"),
             produit_url: service_url("PRODUIT_URL", "http://127.0.0.1:8102"),

@@ -79,8 +79,8 @@ async fn load(state: &AppState) -> ApiResult<Vec<Store>> {
     let mut out = Vec::new();
     let mut after = 0;
     loop {
-        let url = format!("{}/api/magasins?limit=100&apres={after}", state.config.caisse_url);
-        let page: StoreList = match state.platform.client.get_json("caisse", &url, ctx).await? {
+        let (base, path) = (&state.config.caisse_url, format!("/api/magasins?limit=100&apres={after}"));
+        let page: StoreList = match state.platform.client.get_json("caisse", base, &path, ctx).await? {
             Ok(p) => p,
             Err(up) => {
                 return Err(ApiError::Unavailable(format!(

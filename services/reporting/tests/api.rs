@@ -47,6 +47,7 @@ async fn env() -> Env {
     let config = reporting::Config {
         common,
         caisse_url: caisse_url.clone(),
+        gateway_url: caisse_url.clone(),
         vente_url: "http://127.0.0.1:9".into(),
         stock_url: "http://127.0.0.1:9".into(),
         produit_url: produit_url.clone(),

@@ -33,9 +33,9 @@ pub async fn magasin_type(
     champ: &str,
     id: i64,
 ) -> ApiResult<TypeMagasin> {
-    let url = format!("{}/api/magasins/{id}", state.config.caisse_url);
+    let (base, path) = (&state.config.caisse_url, format!("/api/magasins/{id}"));
     let ctx = CallCtx { bearer: &auth.bearer, request_id: &rid.0 };
-    match state.platform.client.get_json::<MagasinRef>("caisse", &url, ctx).await? {
+    match state.platform.client.get_json::<MagasinRef>("caisse", base, &path, ctx).await? {
         Ok(m) => Ok(m.type_magasin),
         Err(up) if up.status == 404 => Err(ApiError::field(champ, format!("le magasin {id} n'existe pas"))),
         Err(up) => Err(ApiError::Unavailable(format!("caisse a répondu {} pour le magasin {id}", up.status))),
@@ -44,9 +44,9 @@ pub async fn magasin_type(
 
 /// Checks that product `id` exists; a 422 on `produit_id` otherwise.
 pub async fn require_produit(state: &AppState, auth: &Auth, rid: &RequestId, id: i64) -> ApiResult<()> {
-    let url = format!("{}/api/produits/{id}", state.config.produit_url);
+    let (base, path) = (&state.config.produit_url, format!("/api/produits/{id}"));
     let ctx = CallCtx { bearer: &auth.bearer, request_id: &rid.0 };
-    match state.platform.client.get_json::<serde_json::Value>("produit", &url, ctx).await? {
+    match state.platform.client.get_json::<serde_json::Value>("produit", base, &path, ctx).await? {
         Ok(_) => Ok(()),
         Err(up) if up.status == 404 => Err(ApiError::field("produit_id", format!("le produit {id} n'existe pas"))),
         Err(up) => Err(ApiError::Unavailable(format!("produit a répondu {} pour le produit {id}", up.status))),
@@ -64,8 +64,8 @@ struct EtatVente {
 pub async fn sale_status(state: &AppState, rid: &RequestId, vente_id: &str) -> ApiResult<Option<StatutVente>> {
     let bearer = state.platform.keys.service_bearer("stock")?;
     let ctx = CallCtx { bearer: &bearer, request_id: &rid.0 };
-    let url = format!("{}/api/ventes/{vente_id}/etat", state.config.vente_url);
-    match state.platform.client.get_json::<EtatVente>("vente", &url, ctx).await? {
+    let (base, path) = (&state.config.vente_url, format!("/api/ventes/{vente_id}/etat"));
+    match state.platform.client.get_json::<EtatVente>("vente", base, &path, ctx).await? {
         Ok(e) => e.statut.parse().map(Some).map_err(|_| {
             ApiError::conflict(format!(
                 "La vente {vente_id} a un statut que stock ne connaît pas (« {} ») : sa réservation n'est pas libérée.",
@@ -93,9 +93,9 @@ struct MagasinList {
 /// The logistics centre (the first magasin of type `logistique` caisse
 /// lists); a 409 when caisse knows none.
 pub async fn logistics_centre(state: &AppState, auth: &Auth, rid: &RequestId) -> ApiResult<i64> {
-    let url = format!("{}/api/magasins?type=logistique&limit=1", state.config.caisse_url);
+    let (base, path) = (&state.config.caisse_url, "/api/magasins?type=logistique&limit=1");
     let ctx = CallCtx { bearer: &auth.bearer, request_id: &rid.0 };
-    match state.platform.client.get_json::<MagasinList>("caisse", &url, ctx).await? {
+    match state.platform.client.get_json::<MagasinList>("caisse", base, path, ctx).await? {
         Ok(list) => list.magasins.first().map(|m| m.id).ok_or_else(|| {
             ApiError::conflict("Aucun centre logistique n'est déclaré (magasin de type « logistique ») : créez-en un.")
         }),
@@ -124,8 +124,8 @@ pub async fn require_produits(state: &AppState, auth: &Auth, rid: &RequestId, id
     let mut missing = vec![];
     for chunk in ids.chunks(100) {
         let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let url = format!("{}/api/produits?ids={list}", state.config.produit_url);
-        match state.platform.client.get_json::<ProduitRefs>("produit", &url, ctx).await? {
+        let (base, path) = (&state.config.produit_url, format!("/api/produits?ids={list}"));
+        match state.platform.client.get_json::<ProduitRefs>("produit", base, &path, ctx).await? {
             Ok(found) => {
                 missing.extend(chunk.iter().filter(|id| !found.produits.iter().any(|p| p.id == **id && p.actif)))
             }

@@ -45,8 +45,8 @@ pub struct Line {
 
 /// The cart as panier sees it now; `Err` for a 4xx answer.
 pub async fn cart(state: &AppState, ctx: CallCtx<'_>, panier_id: i64) -> ApiResult<Result<Cart, Upstream>> {
-    let url = format!("{}/api/paniers/{panier_id}", state.config.panier_url);
-    state.platform.client.get_json("panier", &url, ctx).await
+    let (base, path) = (&state.config.panier_url, format!("/api/paniers/{panier_id}"));
+    state.platform.client.get_json("panier", base, &path, ctx).await
 }
 
 /// What stock answered to a reservation, as the saga needs to know it.
@@ -81,10 +81,10 @@ pub async fn reserve(
         Err(e) => return ReserveOutcome::NotReached(e),
     };
     let ctx = CallCtx { bearer: &bearer, request_id: ctx.request_id };
-    let url = format!("{}/api/stocks/reservations", state.config.stock_url);
+    let (base, path) = (&state.config.stock_url, "/api/stocks/reservations");
     let body = json!({"vente_id": vente_id, "magasin_id": magasin_id, "lignes": lines});
     let answer: Result<Result<Value, Upstream>, ApiError> =
-        state.platform.client.send_json(Method::POST, "stock", &url, &body, Some(vente_id), ctx).await;
+        state.platform.client.send_json(Method::POST, "stock", base, path, &body, Some(vente_id), ctx).await;
     let detail = |up: &Upstream, default: &str| up.body["detail"].as_str().unwrap_or(default).to_owned();
     match answer {
         Ok(Ok(_)) => ReserveOutcome::Reserved,
@@ -115,9 +115,14 @@ pub async fn reserve(
 pub async fn release(state: &AppState, ctx: CallCtx<'_>, vente_id: &str, magasin_id: i64) -> ApiResult<()> {
     let bearer = service_bearer(state)?;
     let ctx = CallCtx { bearer: &bearer, request_id: ctx.request_id };
-    let url = format!("{}/api/stocks/reservations/{vente_id}/liberation", state.config.stock_url);
+    let (base, path) = (&state.config.stock_url, format!("/api/stocks/reservations/{vente_id}/liberation"));
     let body = json!({"magasin_id": magasin_id});
-    match state.platform.client.send_json::<_, Value>(Method::POST, "stock", &url, &body, Some(vente_id), ctx).await? {
+    match state
+        .platform
+        .client
+        .send_json::<_, Value>(Method::POST, "stock", base, &path, &body, Some(vente_id), ctx)
+        .await?
+    {
         Ok(_) => Ok(()),
         Err(up) => {
             Err(ApiError::Internal(anyhow::anyhow!("libération de {vente_id} refusée : {} {}", up.status, up.body)))
@@ -138,8 +143,8 @@ pub enum ReservationState {
 pub async fn reservation_state(state: &AppState, ctx: CallCtx<'_>, vente_id: &str) -> ApiResult<ReservationState> {
     let bearer = service_bearer(state)?;
     let ctx = CallCtx { bearer: &bearer, request_id: ctx.request_id };
-    let url = format!("{}/api/stocks/reservations/{vente_id}", state.config.stock_url);
-    match state.platform.client.get_json::<Value>("stock", &url, ctx).await? {
+    let (base, path) = (&state.config.stock_url, format!("/api/stocks/reservations/{vente_id}"));
+    match state.platform.client.get_json::<Value>("stock", base, &path, ctx).await? {
         Ok(v) if v["statut"] == "reservee" => Ok(ReservationState::Reserved),
         Ok(v) if v["statut"] == "liberee" => Ok(ReservationState::Released),
         Err(up) if up.status == StatusCode::NOT_FOUND => Ok(ReservationState::Absent),
@@ -161,9 +166,14 @@ pub async fn restock(
 ) -> ApiResult<()> {
     let bearer = service_bearer(state)?;
     let ctx = CallCtx { bearer: &bearer, request_id: ctx.request_id };
-    let url = format!("{}/api/stocks/retours", state.config.stock_url);
+    let (base, path) = (&state.config.stock_url, "/api/stocks/retours");
     let body = json!({"reference": reference, "magasin_id": magasin_id, "lignes": lines, "motif": motif});
-    match state.platform.client.send_json::<_, Value>(Method::POST, "stock", &url, &body, Some(reference), ctx).await? {
+    match state
+        .platform
+        .client
+        .send_json::<_, Value>(Method::POST, "stock", base, path, &body, Some(reference), ctx)
+        .await?
+    {
         Ok(_) => Ok(()),
         Err(up) => {
             Err(ApiError::Internal(anyhow::anyhow!("remise en stock {reference} refusée : {} {}", up.status, up.body)))
@@ -183,12 +193,17 @@ pub async fn close_cart(
     // Closing a cart is vente's call only: with vente's own service token.
     let bearer = service_bearer(state)?;
     let ctx = CallCtx { bearer: &bearer, request_id: ctx.request_id };
-    let url = format!("{}/api/paniers/{panier_id}/fermeture", state.config.panier_url);
+    let (base, path) = (&state.config.panier_url, format!("/api/paniers/{panier_id}/fermeture"));
     let body = match sold {
         Some((version, lines)) => json!({"vente_id": vente_id, "version": version, "lignes": lines}),
         None => json!({"vente_id": vente_id}),
     };
-    match state.platform.client.send_json::<_, Value>(Method::POST, "panier", &url, &body, Some(vente_id), ctx).await? {
+    match state
+        .platform
+        .client
+        .send_json::<_, Value>(Method::POST, "panier", base, &path, &body, Some(vente_id), ctx)
+        .await?
+    {
         Ok(_) => Ok(()),
         Err(up) => {
             Err(ApiError::Internal(anyhow::anyhow!("fermeture du panier {panier_id} : {} {}", up.status, up.body)))

@@ -1,9 +1,19 @@
 //! Checkout benchmark (not a test): 64 concurrent cashiers check out fresh
-//! 3-line carts through the gateway; prints sales/s, p50/p99 and errors.
+//! 3-line carts through the gateway; prints sales/s, p50/p99 and errors,
+//! then what a sale cost ([`caisse_tests::cost`]: CPU per process kind, SQL,
+//! HTTP hops, loopback bytes) for the checkout alone and for the whole
+//! journey (cart, 3 lines, checkout), and each replica's footprint (RSS idle
+//! and after the load, time to ready).
 //!
 //! Usage: bench-checkout <gateway-url> [sales, default 3000] [concurrency, default 64]
+//!        bench-checkout --empreinte-repos <file>   (idle RSS of every replica, before any load)
+//!
+//! Environment: `BENCH_LAUNCHER_PID` (the cost table needs it), `BENCH_RUN_DIR`
+//! (the launcher's run directory, default `.run`), `BENCH_IDLE_RSS` (the file
+//! written by `--empreinte-repos`), `MYSQL_ADMIN_URL`.
 
 use std::{
+    collections::BTreeMap,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -12,7 +22,62 @@ use std::{
 };
 
 use anyhow::Context;
+use caisse_tests::cost::{self, Probe};
 use serde_json::{Value, json};
+
+/// The user agent of this client: nginx's log tells its requests from the
+/// services' calls through the gateway.
+const AGENT: &str = "caisse-bench";
+
+fn run_dir() -> std::path::PathBuf {
+    std::env::var("BENCH_RUN_DIR").unwrap_or_else(|_| ".run".into()).into()
+}
+
+fn replicas() -> anyhow::Result<Vec<cost::Replica>> {
+    let path = run_dir().join("repliques.tsv");
+    Ok(cost::parse_replicas(&std::fs::read_to_string(&path).with_context(|| path.display().to_string())?))
+}
+
+/// `--empreinte-repos <file>`: "service index rss_kb" of every replica.
+fn write_idle_rss(file: &str) -> anyhow::Result<()> {
+    let mut out = String::new();
+    for r in replicas()? {
+        out.push_str(&format!("{}\t{}\t{}\n", r.service, r.index, cost::rss_kb(r.pid).unwrap_or(0)));
+    }
+    std::fs::write(file, out)?;
+    Ok(())
+}
+
+fn print_footprint() -> anyhow::Result<()> {
+    let idle: BTreeMap<(String, usize), u64> = std::env::var("BENCH_IDLE_RSS")
+        .ok()
+        .and_then(|f| std::fs::read_to_string(f).ok())
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            Some(((f.first()?.to_string(), f.get(1)?.parse().ok()?), f.get(2)?.parse().ok()?))
+        })
+        .collect();
+    println!();
+    println!("Empreinte par réplique (objectifs : ≤ 25 Mo au repos, prête en ≤ 1 s) :");
+    println!("{:<12} {:>10} {:>14} {:>12}", "réplique", "RSS repos", "RSS après", "prête en");
+    for r in replicas()? {
+        let mb =
+            |kb: Option<u64>| kb.filter(|k| *k > 0).map_or("?".to_owned(), |k| format!("{:.1} Mo", k as f64 / 1024.0));
+        println!(
+            "{:<12} {:>10} {:>14} {:>9} ms",
+            format!("{}-{}", r.service, r.index),
+            mb(idle.get(&(r.service.clone(), r.index)).copied()),
+            mb(cost::rss_kb(r.pid)),
+            r.ready_ms
+        );
+    }
+    println!(
+        "(prête en : du lancement du processus au premier /health/ready 2xx, toutes les répliques lancées ensemble)"
+    );
+    Ok(())
+}
 
 const CASHIERS: &[(&str, i64)] =
     &[("caissier1", 1), ("caissier1b", 1), ("caissier2", 2), ("caissier3", 3), ("caissier4", 4), ("caissier5", 5)];
@@ -88,10 +153,22 @@ fn report(name: &str, elapsed: Duration, results: &[Result<Duration, String>]) {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--empreinte-repos") {
+        return write_idle_rss(args.get(2).context("--empreinte-repos <fichier>")?);
+    }
     let base = args.get(1).context("usage : bench-checkout <url-passerelle> [ventes] [concurrence]")?.clone();
     let sales: usize = args.get(2).map_or(Ok(3000), |s| s.parse())?;
     let concurrency: usize = args.get(3).map_or(Ok(64), |s| s.parse())?;
-    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build()?;
+    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).user_agent(AGENT).build()?;
+    let probe = match std::env::var("BENCH_LAUNCHER_PID").ok().and_then(|p| p.parse().ok()) {
+        Some(pid) => Some(Probe::new(
+            pid,
+            run_dir(),
+            std::env::var("MYSQL_ADMIN_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into()),
+            AGENT,
+        )?),
+        None => None,
+    };
 
     // Enough stock in every store for the run (receptions, ledgered).
     let admin = login(&http, &base, "admin").await?;
@@ -114,6 +191,10 @@ async fn main() -> anyhow::Result<()> {
         tokens.push((token, session));
     }
     let tokens = Arc::new(tokens);
+    let s0 = match &probe {
+        Some(p) => Some(p.snapshot().await?),
+        None => None,
+    };
 
     // Phase 1: fresh carts of 3 lines.
     let carts = Arc::new(std::sync::Mutex::new(vec![0i64; sales]));
@@ -155,6 +236,10 @@ async fn main() -> anyhow::Result<()> {
         })
         .await
     };
+    let s1 = match &probe {
+        Some(p) => Some(p.snapshot().await?),
+        None => None,
+    };
     // Phase 2: check them all out.
     let (t2, r2) = {
         let (http, base, tokens, carts) = (http.clone(), base.clone(), tokens.clone(), carts.clone());
@@ -182,10 +267,30 @@ async fn main() -> anyhow::Result<()> {
         })
         .await
     };
+    let s2 = match &probe {
+        Some(p) => Some(p.snapshot().await?),
+        None => None,
+    };
     println!();
     println!("{sales} ventes de 3 lignes, {concurrency} caissiers simultanés, via la passerelle :");
     report("préparation des paniers", t1, &r1);
     report("encaissement (POST /ventes)", t2, &r2);
     println!("(ancien système : 2,84 ventes/s ; objectif : ≥ 1 000 ventes/s et p99 ≤ 100 ms)");
+    if let (Some(p), Some(s0), Some(s1), Some(s2)) = (&probe, s0, s1, s2) {
+        println!();
+        println!("Coût d'une vente ({sales} ventes tentées) :");
+        cost::print_table(("encaissement", "parcours"), &p.delta(&s1, &s2)?.per(sales), &p.delta(&s0, &s2)?.per(sales));
+        println!(
+            "(parcours : panier + 3 lignes + encaissement. CPU : /proc/<pid>/stat, chaque service = somme de ses \
+             répliques, « client (banc) » = ce programme. MariaDB (Questions, Com_commit, Innodb_data_fsyncs), \
+             mariadbd, redis-server et lo sont ceux de toute la machine : tout ce qui y tourne compte aussi. \
+             HTTP via nginx = lignes ajoutées au journal d'accès (client = agent {AGENT}) ; direct = appels \
+             entre services comptés par leurs clients (upstream_requests_total) et absents du journal ; \
+             les sous-requêtes d'authentification de nginx ne sont pas journalisées.)"
+        );
+    }
+    if probe.is_some() {
+        print_footprint()?;
+    }
     Ok(())
 }

@@ -128,8 +128,8 @@ async fn view(state: &AppState, auth: &Auth, rid: &RequestId, cart: db::Cart) ->
     let mut products = HashMap::new();
     if !rows.is_empty() {
         let ids = rows.iter().map(|(p, _)| p.to_string()).collect::<Vec<_>>().join(",");
-        let url = format!("{}/api/produits?ids={ids}", state.config.produit_url);
-        match state.platform.client.get_json::<ProduitList>("produit", &url, ctx(auth, rid)).await? {
+        let (base, path) = (&state.config.produit_url, format!("/api/produits?ids={ids}"));
+        match state.platform.client.get_json::<ProduitList>("produit", base, &path, ctx(auth, rid)).await? {
             Ok(list) => products.extend(list.produits.into_iter().map(|p| (p.id, p))),
             Err(up) => {
                 return Err(ApiError::Unavailable(format!("produit a répondu {} au panier {}", up.status, cart.id)));
@@ -177,8 +177,8 @@ async fn open_session(
 ) -> ApiResult<(i64, db::Till)> {
     let bearer = state.platform.keys.service_bearer("panier")?;
     let ctx = CallCtx { bearer: &bearer, request_id: &rid.0 };
-    let url = format!("{}/api/caisses/sessions/{session_id}", state.config.caisse_url);
-    let session = match state.platform.client.get_json::<SessionRef>("caisse", &url, ctx).await? {
+    let (base, path) = (&state.config.caisse_url, format!("/api/caisses/sessions/{session_id}"));
+    let session = match state.platform.client.get_json::<SessionRef>("caisse", base, &path, ctx).await? {
         Ok(s) => s,
         Err(up) if up.status == StatusCode::NOT_FOUND => {
             return Err(ApiError::field(
@@ -280,8 +280,8 @@ pub async fn get_panier(
 }
 
 async fn require_active_product(state: &AppState, auth: &Auth, rid: &RequestId, produit_id: i64) -> ApiResult<()> {
-    let url = format!("{}/api/produits/{produit_id}", state.config.produit_url);
-    match state.platform.client.get_json::<ProduitRef>("produit", &url, ctx(auth, rid)).await? {
+    let (base, path) = (&state.config.produit_url, format!("/api/produits/{produit_id}"));
+    match state.platform.client.get_json::<ProduitRef>("produit", base, &path, ctx(auth, rid)).await? {
         Ok(p) if p.actif => Ok(()),
         Ok(_) => Err(ApiError::field("produit_id", format!("le produit {produit_id} n'est plus vendu"))),
         Err(up) if up.status == StatusCode::NOT_FOUND => {

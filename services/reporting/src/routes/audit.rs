@@ -21,10 +21,10 @@ pub async fn get_audit(State(state): State<AppState>, auth: Auth) -> ApiResult<a
     let pool = &state.platform.pool;
     let applied =
         move || -> audit::AppliedCursors<'_> { Box::pin(async move { Ok(crate::db::reports::cursors(pool).await?) }) };
-    // CAISSE_URL is the gateway in every deployment: every service is behind it.
+    // The gateway: every service is behind it.
     let target = audit::Target {
         http: &http,
-        base: &state.config.caisse_url,
+        base: &state.config.gateway_url,
         bearer: &auth.bearer,
         max_wait_secs: 60.0,
         applied: Some(&applied),
