@@ -63,6 +63,7 @@ async fn run(reset: bool) -> anyhow::Result<()> {
     println!("  Logistique (envois)  {g}/logistique.html (logistique)");
     println!("  Stock du magasin     {g}/stock.html   (gerant1)");
     println!("  Réapprovisionnement  {g}/reappro.html (gerant1)");
+    println!("  Caisses et rapports Z {g}/sessions.html (gerant1)");
     println!("  Documentation API    {g}/docs/");
     println!("  Passerelle (santé)   {g}/health");
     if let Some(p) = &stack.prometheus_url {
