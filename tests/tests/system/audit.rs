@@ -3,39 +3,9 @@
 //! a schema: a stock row changed without its movement, a sale row deleted.
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::harness::{Sys, key};
-
-async fn sell(sys: &Sys, cashier: &str, lines: &[(i64, i64)], mode: &str) -> String {
-    let res = sys.post_cart(cashier).await.unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let cart = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    for (p, q) in lines {
-        let res = sys
-            .http
-            .put(sys.url(&format!("/api/paniers/{cart}/lignes/{p}")))
-            .header("authorization", cashier)
-            .json(&json!({"quantite": q}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-    }
-    let paiement =
-        if mode == "especes" { json!({"mode": "especes", "montant_recu": "500.00"}) } else { json!({"mode": "carte"}) };
-    let res = sys
-        .http
-        .post(sys.url("/api/ventes"))
-        .header("authorization", cashier)
-        .header("idempotency-key", key())
-        .json(&json!({"panier_id": cart, "paiement": paiement}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
-}
+use crate::harness::Sys;
 
 async fn audit(sys: &Sys) -> caisse_common::audit::Audit {
     caisse_launcher::audit(&sys.stack.gateway_url, "admin", "demo1234", 60.0).await.unwrap()
@@ -46,8 +16,8 @@ async fn the_auditor_finds_nothing_after_sales_and_names_what_is_broken_behind_t
     let sys = Sys::start().await;
     let cashier = sys.login("caissier1").await;
     let admin = sys.login("admin").await;
-    let kept = sell(&sys, &cashier, &[(1, 2), (2, 1)], "especes").await;
-    let deleted = sell(&sys, &cashier, &[(3, 1)], "carte").await;
+    let kept = sys.sell(&cashier, &[(1, 2), (2, 1)], "especes").await;
+    let deleted = sys.sell(&cashier, &[(3, 1)], "carte").await;
     let a = audit(&sys).await;
     assert!(a.ecarts.is_empty(), "{:#?}", a.ecarts);
     assert!(a.non_verifie.is_empty(), "chaque producteur a son flux : {:?}", a.non_verifie);

@@ -91,6 +91,52 @@ impl Sys {
             .await
     }
 
+    /// A cart of `auth`'s store on its open cash session, with `lines`
+    /// (product, quantity) set; its id.
+    pub async fn open_cart(&self, auth: &str, lines: &[(i64, i64)]) -> i64 {
+        let res = self.post_cart(auth).await.unwrap();
+        let status = res.status();
+        let cart: Value = res.json().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{cart}");
+        let id = cart["id"].as_i64().unwrap();
+        for (p, q) in lines {
+            let res = self
+                .http
+                .put(self.url(&format!("/api/paniers/{id}/lignes/{p}")))
+                .header("authorization", auth)
+                .json(&json!({"quantite": q}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+        id
+    }
+
+    /// One sale of `lines` by `auth`, paid `mode` (`especes`: 500.00 $
+    /// tendered; `carte`); the sale's id.
+    pub async fn sell(&self, auth: &str, lines: &[(i64, i64)], mode: &str) -> String {
+        let cart = self.open_cart(auth, lines).await;
+        let paiement = if mode == "especes" {
+            json!({"mode": "especes", "montant_recu": "500.00"})
+        } else {
+            json!({"mode": "carte"})
+        };
+        let res = self
+            .http
+            .post(self.url("/api/ventes"))
+            .header("authorization", auth)
+            .header("idempotency-key", key())
+            .json(&json!({"panier_id": cart, "paiement": paiement}))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
     /// An administrator pool on one service's schema, for invariant checks.
     pub async fn schema_pool(&self, service: &str) -> sqlx::MySqlPool {
         let o = self.stack.options();

@@ -13,34 +13,6 @@ use crate::harness::{Sys, is_problem, key};
 
 const DAYS: u32 = 3;
 
-async fn sell(sys: &Sys, cashier: &str, lines: &[(i64, i64)]) -> String {
-    let res = sys.post_cart(cashier).await.unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let cart = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    for (p, q) in lines {
-        let res = sys
-            .http
-            .put(sys.url(&format!("/api/paniers/{cart}/lignes/{p}")))
-            .header("authorization", cashier)
-            .json(&json!({"quantite": q}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-    }
-    let res = sys
-        .http
-        .post(sys.url("/api/ventes"))
-        .header("authorization", cashier)
-        .header("idempotency-key", key())
-        .json(&json!({"panier_id": cart, "paiement": {"mode": "especes", "montant_recu": "500.00"}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
-}
-
 async fn give_back(sys: &Sys, cashier: &str, vente: &str, produit: i64) -> i64 {
     let res = sys
         .http
@@ -84,14 +56,14 @@ async fn each_store_chain_verifies_and_a_row_corrupted_in_mysql_is_named() {
     assert!(seeded(1) > 0 && seeded(2) > 0, "l'historique vend dans les magasins 1 et 2");
 
     // Store 1: two sales, a return of the first, the second cancelled.
-    let a = sell(&sys, &c1, &[(1, 2), (2, 1)]).await;
-    let b = sell(&sys, &c1, &[(3, 1)]).await;
+    let a = sys.sell(&c1, &[(1, 2), (2, 1)], "especes").await;
+    let b = sys.sell(&c1, &[(3, 1)], "especes").await;
     let retour = give_back(&sys, &c1, &a, 1).await;
     cancel(&sys, &c1, &b).await;
     // Store 2: three sales, one cancelled.
     let mut store2 = vec![];
     for p in [4, 5, 6] {
-        store2.push(sell(&sys, &c2, &[(p, 1)]).await);
+        store2.push(sys.sell(&c2, &[(p, 1)], "especes").await);
     }
     cancel(&sys, &c2, &store2[2]).await;
 

@@ -154,34 +154,6 @@ async fn reports_answer_admins_and_their_own_store_to_managers_and_refuse_bad_in
     assert_eq!(board["ventes"]["magasins"][0]["magasin_id"], 1);
 }
 
-/// One sale of `lines` at caissier1's till (store 1), by card.
-async fn sell(sys: &Sys, cashier: &str, lines: &[(i64, i64)]) {
-    let res = sys.post_cart(cashier).await.unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let cart = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    for (p, q) in lines {
-        let res = sys
-            .http
-            .put(sys.url(&format!("/api/paniers/{cart}/lignes/{p}")))
-            .header("authorization", cashier)
-            .json(&json!({"quantite": q}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-    }
-    let res = sys
-        .http
-        .post(sys.url("/api/ventes"))
-        .header("authorization", cashier)
-        .header("idempotency-key", key())
-        .json(&json!({"panier_id": cart, "paiement": {"mode": "carte"}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-}
-
 /// The dashboard's freshness rule (`reporting::snapshots::FRESHNESS`).
 const FRESHNESS: Duration = Duration::from_millis(250);
 
@@ -257,7 +229,7 @@ async fn every_replica_shows_an_applied_sale_on_the_dashboard_within_its_freshne
     // Through the gateway too (weak comparison: nginx may gzip it).
     let res = sys.http.get(sys.url(&path)).header("authorization", &admin).header("if-none-match", &before[0].1);
     assert_eq!(res.send().await.unwrap().status(), StatusCode::NOT_MODIFIED);
-    sell(&sys, &cashier, &[(1, 1)]).await;
+    sys.sell(&cashier, &[(1, 1)], "carte").await;
     // Applied: the sales report (read from the read model at each request) shows it.
     let deadline = Instant::now() + Duration::from_secs(30);
     let report = format!("/api/rapports/ventes?du={today}&au={today}&magasin_id=1");

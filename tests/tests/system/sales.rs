@@ -9,24 +9,6 @@ use serde_json::{Value, json};
 
 use crate::harness::{Sys, is_problem, key};
 
-async fn open_cart(sys: &Sys, auth: &str, lines: &[(i64, i64)]) -> i64 {
-    let res = sys.post_cart(auth).await.unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    for (p, q) in lines {
-        let res = sys
-            .http
-            .put(sys.url(&format!("/api/paniers/{id}/lignes/{p}")))
-            .header("authorization", auth)
-            .json(&json!({"quantite": q}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-    }
-    id
-}
-
 async fn quantity(sys: &Sys, auth: &str, produit: i64) -> i64 {
     sys.get_json(&format!("/api/stocks/magasins/1/produits/{produit}"), auth).await["quantite"].as_i64().unwrap()
 }
@@ -49,7 +31,7 @@ async fn a_cashier_sells_through_the_gateway_from_cart_to_receipt() {
     let cashier = sys.login("caissier1").await;
     let gerant = sys.login("gerant1").await;
     let (q1, q2) = (quantity(&sys, &gerant, 1).await, quantity(&sys, &gerant, 2).await);
-    let cart = open_cart(&sys, &cashier, &[(1, 3), (2, 1), (3, 1)]).await;
+    let cart = sys.open_cart(&cashier, &[(1, 3), (2, 1), (3, 1)]).await;
     let res = sys
         .http
         .delete(sys.url(&format!("/api/paniers/{cart}/lignes/3")))
@@ -114,7 +96,7 @@ async fn a_vente_process_killed_after_the_reservation_is_recovered() {
     let cashier = sys.login("caissier1").await;
     let gerant = sys.login("gerant1").await;
     let q = quantity(&sys, &gerant, 14).await;
-    let cart = open_cart(&sys, &cashier, &[(14, 2)]).await;
+    let cart = sys.open_cart(&cashier, &[(14, 2)]).await;
     sys.stack.restart_replica("vente", 0, &[("CAISSE_FAULT", "crash_after_reservation")]).await.unwrap();
     let direct = sys.stack.replica_urls("vente")[0].clone();
     let res = sys
@@ -176,7 +158,7 @@ async fn a_completed_sale_cannot_be_released_by_hand_and_its_cancellation_restoc
     let gerant = sys.login("gerant1").await;
     let admin = sys.login("admin").await;
     let q = quantity(&sys, &gerant, 23).await;
-    let cart = open_cart(&sys, &cashier, &[(23, 2)]).await;
+    let cart = sys.open_cart(&cashier, &[(23, 2)]).await;
     let res = sys
         .http
         .post(sys.url("/api/ventes"))
