@@ -99,6 +99,15 @@ impl Claims {
         }
     }
 
+    /// A store named in a request's body under `champ`: a positive id (422
+    /// naming the field), then one the caller may act for (403).
+    pub fn require_magasin_field(&self, champ: &str, magasin_id: i64) -> Result<(), ApiError> {
+        if magasin_id <= 0 {
+            return Err(ApiError::field(champ, "identifiant invalide"));
+        }
+        self.require_magasin(magasin_id)
+    }
+
     pub fn can_access_magasin(&self, magasin_id: i64) -> bool {
         !self.role.is_store_scoped() || self.magasin_id == Some(magasin_id)
     }

@@ -155,10 +155,7 @@ pub async fn create_caisse(
 ) -> ApiResult<impl IntoResponse> {
     auth.require_role(&[Role::Gerant, Role::Admin])?;
     let Json(input) = body?;
-    if input.magasin_id <= 0 {
-        return Err(ApiError::field("magasin_id", "identifiant invalide"));
-    }
-    auth.require_magasin(input.magasin_id)?;
+    auth.require_magasin_field("magasin_id", input.magasin_id)?;
     let mut errors = vec![];
     let numero = i32::try_from(input.numero).ok().filter(|n| (1..=999).contains(n));
     if numero.is_none() {

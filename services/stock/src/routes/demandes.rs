@@ -56,10 +56,7 @@ pub async fn create_demande(
 ) -> ApiResult<impl IntoResponse> {
     auth.require_role(&[Role::Gerant, Role::Admin])?;
     let Json(input) = body?;
-    if input.magasin_id <= 0 {
-        return Err(ApiError::field("magasin_id", "identifiant invalide"));
-    }
-    auth.require_magasin(input.magasin_id)?;
+    auth.require_magasin_field("magasin_id", input.magasin_id)?;
     let lignes = domain::new_lines(&input.lignes)?;
     if peers::magasin_type(&state, &auth, &rid, "magasin_id", input.magasin_id).await? != peers::TypeMagasin::Magasin {
         return Err(ApiError::field("magasin_id", "seul un magasin (avec caisses) fait une demande"));
