@@ -4,6 +4,7 @@
 //! through the shared outbox) and tamper-evident journal (`journal`).
 
 pub mod aftersale;
+pub mod closed_carts;
 pub mod db;
 pub mod domain;
 pub mod events;
@@ -81,6 +82,8 @@ pub struct AppState {
     pub outbox: Outbox,
     /// The journal's chainer, woken after each commit with entries.
     pub journal: journal::Journal,
+    /// The `panier_ferme` marks, written in batches.
+    pub closed_carts: closed_carts::ClosedCarts,
 }
 
 /// Connects, migrates, starts the recovery loop and the outbox relay, and
@@ -100,6 +103,7 @@ pub async fn build(config: &Config) -> anyhow::Result<axum::Router> {
             RelayConfig::new(&config.common),
         ),
         journal: journal::Journal::start(platform.pool.clone()),
+        closed_carts: closed_carts::ClosedCarts::start(platform.pool.clone()),
         redis,
     };
     tokio::spawn(recovery::run(state.clone()));

@@ -43,6 +43,7 @@ use caisse_common::{
     error::is_retryable_tx_error,
     extract::fingerprint,
 };
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -76,6 +77,9 @@ pub struct Paiement {
 pub enum Answer {
     /// The sale (this id) is sold: answer its receipt.
     Sold(String),
+    /// This attempt sold it: the sale and its lines as just committed, so
+    /// the receipt needs no read back.
+    SoldNow(Box<(db::Sale, Vec<db::SaleLine>)>),
     /// A refusal decided earlier for this key, replayed as it was.
     Stored(Response),
 }
@@ -155,13 +159,14 @@ pub async fn checkout(
             session_id: cart.session_id,
             mode: input.paiement.mode,
             montant_recu: recu,
+            cree_le: db::now_ms(),
         };
         match db::insert_pending(&state.platform.pool, &new, &lines, &totaux).await {
             Ok(numero) => {
                 state.metrics.step("enregistrement", &mut clock);
                 let answer = run(state, ctx, &new, numero, &lines, &mut clock).await;
                 let outcome = match &answer {
-                    Ok(Answer::Sold(_)) => "completed",
+                    Ok(Answer::Sold(_) | Answer::SoldNow(_)) => "completed",
                     Ok(Answer::Stored(_)) => "replay",
                     Err(e) if e.status().is_client_error() => "rejected",
                     Err(_) => "compensated",
@@ -239,6 +244,37 @@ struct CartRef {
     session_id: Option<i64>,
 }
 
+/// The row of a sale this attempt recorded and completed, as committed.
+fn sold(sale: &db::NewSale<'_>, numero: i64, t: &domain::Totaux, terminee_le: DateTime<Utc>) -> db::Sale {
+    db::Sale {
+        id: sale.id.to_owned(),
+        numero,
+        cle_idempotence: sale.key.to_owned(),
+        empreinte: sale.fingerprint.to_owned(),
+        magasin_id: sale.magasin_id,
+        caissier_id: sale.caissier_id,
+        caissier_login: sale.caissier_login.to_owned(),
+        panier_id: sale.panier_id,
+        panier_version: Some(sale.panier_version),
+        caisse_id: sale.caisse_id,
+        session_id: sale.session_id,
+        statut: SaleStatus::Terminee,
+        sous_total: Some(t.sous_total),
+        tps: Some(t.tps),
+        tvq: Some(t.tvq),
+        total: Some(t.total),
+        mode_paiement: sale.mode,
+        montant_recu: sale.montant_recu,
+        reponse_statut: None,
+        reponse: None,
+        panier_ferme: false,
+        cree_le: sale.cree_le,
+        terminee_le: Some(terminee_le),
+        annulee_le: None,
+        annulee_par: None,
+    }
+}
+
 /// Steps 4 and 5 for a recorded sale.
 async fn run(
     state: &AppState,
@@ -270,13 +306,13 @@ async fn run(
                 caisse_id: sale.caisse_id,
                 session_id: sale.session_id,
             };
-            if !complete_with(state, &done, lines).await? {
+            let Some(terminee_le) = complete_with(state, &done, lines).await? else {
                 return decided(state, id).await;
-            }
+            };
             state.metrics.step("validation", clock);
             close_cart(state, ctx, sale.panier_id, id, Some((sale.panier_version, &wanted))).await;
             state.metrics.step("fermeture", clock);
-            Ok(Answer::Sold(id.to_owned()))
+            Ok(Answer::SoldNow(Box::new((sold(sale, numero, &done.totaux, terminee_le), lines.to_vec()))))
         }
         ReserveOutcome::Short { detail, manquants } => {
             let e = ApiError::Conflict { detail, extra: Some(json!({ "manquants": manquants })) };
@@ -309,7 +345,7 @@ async fn run(
 /// is the answer for this key from now on; then the release, then `rejetee`.
 async fn refuse(state: &AppState, ctx: CallCtx<'_>, sale: &db::NewSale<'_>, e: ApiError) -> ApiResult<Answer> {
     let body = e.body().to_string();
-    let note = Note { answer: Some((e.status().as_u16(), &body)), by: None };
+    let note = Note { answer: Some((e.status().as_u16(), &body)), ..Note::default() };
     if !db::advance(&state.platform.pool, sale.id, Transition::Compensate, note).await? {
         return decided(state, sale.id).await;
     }
@@ -395,16 +431,22 @@ pub async fn complete(state: &AppState, sale: &db::Sale) -> ApiResult<bool> {
         caisse_id: sale.caisse_id,
         session_id: sale.session_id,
     };
-    complete_with(state, &done, &lines).await
+    Ok(complete_with(state, &done, &lines).await?.is_some())
 }
 
 /// `en_cours → terminee` and its `SaleCompleted` event in one transaction;
-/// `false` (nothing written) if the sale was no longer `en_cours`.
-async fn complete_with(state: &AppState, sale: &Completed<'_>, lines: &[db::SaleLine]) -> ApiResult<bool> {
+/// the completion time, or `None` (nothing written) if the sale was no
+/// longer `en_cours`.
+async fn complete_with(
+    state: &AppState,
+    sale: &Completed<'_>,
+    lines: &[db::SaleLine],
+) -> ApiResult<Option<DateTime<Utc>>> {
+    let now = db::now_ms();
     let mut tx = state.platform.pool.begin().await?;
-    if !db::advance(&mut *tx, sale.id, Transition::Complete, Note::default()).await? {
+    if !db::advance(&mut *tx, sale.id, Transition::Complete, Note { at: Some(now), ..Note::default() }).await? {
         tx.rollback().await?;
-        return Ok(false);
+        return Ok(None);
     }
     let t = &sale.totaux;
     let a_payer = match sale.mode {
@@ -423,7 +465,7 @@ async fn complete_with(state: &AppState, sale: &Completed<'_>, lines: &[db::Sale
         session_id: sale.session_id,
     };
     caisse_common::outbox::append(&mut tx, &events::completed(&completion, lines)).await?;
-    journal::append(&mut tx, &journal::sale(&completion, lines, chrono::Utc::now())).await?;
+    journal::append(&mut tx, &journal::sale(&completion, lines, now)).await?;
     tx.commit().await?;
     let magasin = sale.magasin_id.to_string();
     state.metrics.sales.with_label_values(&[&magasin]).inc();
@@ -432,7 +474,7 @@ async fn complete_with(state: &AppState, sale: &Completed<'_>, lines: &[db::Sale
     }
     state.outbox.notify();
     state.journal.notify();
-    Ok(true)
+    Ok(Some(now))
 }
 
 /// Closes the cart of a sold sale; with the version priced and the lines
@@ -440,11 +482,7 @@ async fn complete_with(state: &AppState, sale: &Completed<'_>, lines: &[db::Sale
 /// retries it while panier is unreachable.
 pub async fn close_cart(state: &AppState, ctx: CallCtx<'_>, panier_id: i64, id: &str, sold: Option<(i32, &[Line])>) {
     match peers::close_cart(state, ctx, panier_id, id, sold).await {
-        Ok(()) => {
-            if let Err(e) = db::mark_cart_closed(&state.platform.pool, id).await {
-                tracing::warn!(vente = id, error = %e, "fermeture du panier non notée");
-            }
-        }
+        Ok(()) => state.closed_carts.mark(id),
         Err(e) => {
             tracing::warn!(vente = id, panier = panier_id, error = %e, "fermeture du panier reportée")
         }

@@ -80,6 +80,16 @@ pub struct NewSale<'a> {
     pub session_id: Option<i64>,
     pub mode: Mode,
     pub montant_recu: Option<Decimal>,
+    /// When it was recorded, to the millisecond the column keeps (so the
+    /// receipt built from memory is the stored one).
+    pub cree_le: DateTime<Utc>,
+}
+
+/// `now` to the millisecond, the precision of the schema's `DATETIME(3)`
+/// columns: a time bound from here reads back exactly as it was.
+pub fn now_ms() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(3)
 }
 
 /// Records the sale as pending with its snapshot (lines, totals) in one
@@ -95,7 +105,7 @@ pub async fn insert_pending(
     let res = sqlx::query(
         "INSERT INTO ventes (id, cle_idempotence, cle_verrou, empreinte, magasin_id, caissier_id, caissier_login, \
          panier_id, panier_verrou, panier_version, caisse_id, session_id, statut, mode_paiement, montant_recu, \
-         sous_total, tps, tvq, total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en_cours', ?, ?, ?, ?, ?, ?)",
+         sous_total, tps, tvq, total, cree_le) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en_cours', ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(s.id)
     .bind(s.key)
@@ -115,6 +125,7 @@ pub async fn insert_pending(
     .bind(t.tps)
     .bind(t.tvq)
     .bind(t.total)
+    .bind(s.cree_le)
     .execute(&mut *tx)
     .await?;
     let rows = vec!["(?, ?, ?, ?, ?, ?, ?)"; lines.len()].join(", ");
@@ -166,8 +177,17 @@ pub async fn lines(pool: &MySqlPool, id: &str) -> ApiResult<Vec<SaleLine>> {
     .await?)
 }
 
-pub async fn mark_cart_closed(pool: &MySqlPool, id: &str) -> ApiResult<()> {
-    sqlx::query("UPDATE ventes SET panier_ferme = TRUE WHERE id = ?").bind(id).execute(pool).await?;
+/// Notes that panier closed the carts of these sold sales (see `crate::closed_carts`).
+pub async fn mark_carts_closed(pool: &MySqlPool, ids: &[String]) -> ApiResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!("UPDATE ventes SET panier_ferme = TRUE WHERE id IN ({})", vec!["?"; ids.len()].join(", "));
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    q.execute(pool).await?;
     Ok(())
 }
 
@@ -206,6 +226,8 @@ pub struct Note<'a> {
     pub answer: Option<(u16, &'a str)>,
     /// `RequestCancel`: who cancels.
     pub by: Option<&'a str>,
+    /// `Complete`: when (`now_ms`), the time the receipt and the event show.
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// Moves a sale along `t` if, and only if, it is in `t`'s source state:
@@ -217,7 +239,7 @@ where
 {
     let (from, to) = t.edge();
     let set = match t {
-        Transition::Complete => "terminee_le = CURRENT_TIMESTAMP(3)",
+        Transition::Complete => "terminee_le = COALESCE(?, CURRENT_TIMESTAMP(3))",
         Transition::Compensate => "reponse_statut = ?, reponse = ?",
         Transition::Reject => "panier_verrou = NULL",
         Transition::Abandon => "panier_verrou = NULL, cle_verrou = NULL",
@@ -231,6 +253,7 @@ where
             q = q.bind(note.answer.map(|(s, _)| i32::from(s))).bind(note.answer.map(|(_, b)| b));
         }
         Transition::RequestCancel => q = q.bind(note.by),
+        Transition::Complete => q = q.bind(note.at),
         _ => {}
     }
     let res = q.bind(id).bind(from).execute(exec).await?;

@@ -61,6 +61,13 @@ pub struct Recu {
 
 /// The receipt of a sold sale; anything else has none.
 async fn receipt(state: &AppState, sale: db::Sale) -> ApiResult<Recu> {
+    let lignes = db::lines(&state.platform.pool, &sale.id).await?;
+    let retours = aftersale::returns_of(state, &sale.id).await?;
+    receipt_of(sale, lignes, retours)
+}
+
+/// The receipt of a sold sale from its row, lines and returns.
+fn receipt_of(sale: db::Sale, lignes: Vec<SaleLine>, retours: Vec<Retour>) -> ApiResult<Recu> {
     let (true, Some(sous_total), Some(tps), Some(tvq), Some(total)) =
         (sale.statut.is_sold(), sale.sous_total, sale.tps, sale.tvq, sale.total)
     else {
@@ -69,8 +76,8 @@ async fn receipt(state: &AppState, sale: db::Sale) -> ApiResult<Recu> {
     let paiement = domain::regler(total, sale.mode_paiement, sale.montant_recu)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("règlement incohérent de {} : {e}", sale.id)))?;
     Ok(Recu {
-        lignes: db::lines(&state.platform.pool, &sale.id).await?,
-        retours: aftersale::returns_of(state, &sale.id).await?,
+        lignes,
+        retours,
         id: sale.id,
         numero: sale.numero,
         magasin_id: sale.magasin_id,
@@ -125,12 +132,22 @@ pub async fn create_vente(
     match saga::checkout(&state, &auth, &rid, &key, input).await? {
         Answer::Sold(id) => {
             let sale = db::get(&state.platform.pool, &id).await?.ok_or_else(|| ApiError::NotFound(id.clone()))?;
-            let recu = receipt(&state, sale).await?;
-            Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/ventes/{id}"))], axum::Json(recu))
-                .into_response())
+            Ok(created(receipt(&state, sale).await?))
+        }
+        // Sold by this request: the receipt from what it just committed, in
+        // the order a read gives (a fresh sale has no returns yet).
+        Answer::SoldNow(done) => {
+            let (sale, mut lignes) = *done;
+            lignes.sort_by_key(|l| l.produit_id);
+            Ok(created(receipt_of(sale, lignes, vec![])?))
         }
         Answer::Stored(stored) => Ok(stored),
     }
+}
+
+fn created(recu: Recu) -> Response {
+    let location = format!("/api/ventes/{}", recu.id);
+    (StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(recu)).into_response()
 }
 
 /// Where a sale stands in the saga (`crate::status`).

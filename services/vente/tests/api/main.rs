@@ -287,7 +287,8 @@ async fn a_full_sale_with_cash_and_change() {
     // The receipt can be read again.
     let again: Value =
         s.call("GET", format!("{}/api/ventes/{id}", s.ventes[0]), &cashier(10), None).await.json().await.unwrap();
-    assert_eq!(again["numero"], recu["numero"]);
+    // Built from memory at checkout, it is exactly the stored one.
+    assert_eq!(again, recu, "le reçu de l'encaissement diffère de celui qu'on relit");
     assert_eq!((s.quantity(1).await, s.quantity(2).await), (q1 - 2, q2 - 3));
     let ledger: Value = s
         .call(
@@ -305,6 +306,21 @@ async fn a_full_sale_with_cash_and_change() {
         s.call("GET", format!("{}/api/paniers/{cart}", s.panier), &cashier(10), None).await.json().await.unwrap();
     assert_eq!(cart_after["statut"], "ferme");
     assert_eq!(cart_after["vente_id"], id.as_str());
+    // The closed cart is noted in its batch, shortly after the answer.
+    let vente = s.vente_db.admin_pool().await;
+    let mut noted = false;
+    for _ in 0..200 {
+        noted = sqlx::query_scalar("SELECT panier_ferme FROM ventes WHERE id = ?")
+            .bind(&id)
+            .fetch_one(&vente)
+            .await
+            .unwrap();
+        if noted {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(noted, "la fermeture du panier n'a pas été notée");
     let events = s.wait_events("SaleCompleted", 1).await;
     assert_eq!(events.iter().filter(|e| e["vente_id"] == id.as_str()).count(), 1);
     s.assert_consistent().await;
