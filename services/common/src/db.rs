@@ -11,6 +11,14 @@ use sqlx::{
 
 use crate::metrics::Metrics;
 
+/// Now, to the millisecond: the precision of the schemas' `DATETIME(3)`
+/// columns, so a time bound from here reads back exactly as it was (an
+/// answer built from memory is the one a later read gives).
+pub fn now_ms() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(3)
+}
+
 /// Connects to `url` and applies `migrator`.
 pub async fn connect(url: &str, max_connections: u32, migrator: &Migrator) -> anyhow::Result<MySqlPool> {
     let options: MySqlConnectOptions =

@@ -3,6 +3,7 @@
 
 use caisse_common::ApiResult;
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use sqlx::{MySql, MySqlPool, Transaction};
 
 use crate::domain::StatutPanier;
@@ -83,50 +84,78 @@ pub async fn list_open(pool: &MySqlPool, caissier_id: i64, magasin_id: i64) -> A
     .await?)
 }
 
-pub async fn lines(pool: &MySqlPool, id: i64) -> ApiResult<Vec<(i64, i32)>> {
-    Ok(sqlx::query_as(
-        "SELECT produit_id, quantite FROM panier_lignes WHERE panier_id = ? ORDER BY ajoute_le, produit_id",
-    )
+/// A line as stored: its quantity and what the register showed at its scan
+/// (`None` on lines scanned before prices were kept at scan).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Line {
+    pub produit_id: i64,
+    pub quantite: i32,
+    pub nom: Option<String>,
+    pub code_barres: Option<String>,
+    pub prix_unitaire: Option<Decimal>,
+}
+
+impl Line {
+    /// What the register showed for it, if kept.
+    pub fn shown(&self) -> Option<Shown> {
+        Some(Shown { nom: self.nom.clone()?, code_barres: self.code_barres.clone(), prix: self.prix_unitaire? })
+    }
+}
+
+/// The product as the register showed it at the scan.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub nom: String,
+    pub code_barres: Option<String>,
+    pub prix: Decimal,
+}
+
+const LINE_COLS: &str = "produit_id, quantite, nom, code_barres, prix_unitaire";
+
+/// A cart's lines in the order they were scanned.
+pub async fn lines<'e, E: sqlx::MySqlExecutor<'e>>(ex: E, id: i64) -> ApiResult<Vec<Line>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {LINE_COLS} FROM panier_lignes WHERE panier_id = ? ORDER BY ajoute_le, produit_id"
+    ))
     .bind(id)
-    .fetch_all(pool)
+    .fetch_all(ex)
     .await?)
 }
 
-/// The lines of a locked cart, as they stand in the transaction.
-pub async fn locked_lines(tx: &mut Transaction<'_, MySql>, id: i64) -> ApiResult<Vec<(i64, i32)>> {
-    Ok(sqlx::query_as("SELECT produit_id, quantite FROM panier_lignes WHERE panier_id = ?")
-        .bind(id)
-        .fetch_all(&mut **tx)
-        .await?)
+/// How many lines a locked cart has, and whether `produit_id` is one of them.
+pub async fn line_count(tx: &mut Transaction<'_, MySql>, id: i64, produit_id: i64) -> ApiResult<(i64, bool)> {
+    let (count, has): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(produit_id = ?), 0) AS SIGNED) FROM panier_lignes WHERE panier_id = ?",
+    )
+    .bind(produit_id)
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((count, has > 0))
 }
 
-/// The quantity of one product in a locked cart, if it is there.
-pub async fn line_quantity(tx: &mut Transaction<'_, MySql>, id: i64, produit_id: i64) -> ApiResult<Option<i32>> {
-    Ok(sqlx::query_scalar("SELECT quantite FROM panier_lignes WHERE panier_id = ? AND produit_id = ?")
-        .bind(id)
-        .bind(produit_id)
-        .fetch_optional(&mut **tx)
-        .await?)
-}
-
-pub async fn count_lines(tx: &mut Transaction<'_, MySql>, id: i64) -> ApiResult<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM panier_lignes WHERE panier_id = ?")
-        .bind(id)
-        .fetch_one(&mut **tx)
-        .await?)
-}
-
-pub async fn set_line(tx: &mut Transaction<'_, MySql>, id: i64, produit_id: i64, quantite: i32) -> ApiResult<()> {
+/// Sets a line's quantity and what the register showed for it.
+pub async fn set_line(
+    tx: &mut Transaction<'_, MySql>,
+    id: i64,
+    produit_id: i64,
+    quantite: i32,
+    shown: Option<&Shown>,
+) -> ApiResult<()> {
     sqlx::query(
-        "INSERT INTO panier_lignes (panier_id, produit_id, quantite) VALUES (?, ?, ?) \
-         ON DUPLICATE KEY UPDATE quantite = VALUES(quantite)",
+        "INSERT INTO panier_lignes (panier_id, produit_id, quantite, nom, code_barres, prix_unitaire) \
+         VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE quantite = VALUES(quantite), nom = VALUES(nom), \
+         code_barres = VALUES(code_barres), prix_unitaire = VALUES(prix_unitaire)",
     )
     .bind(id)
     .bind(produit_id)
     .bind(quantite)
+    .bind(shown.map(|s| s.nom.as_str()))
+    .bind(shown.and_then(|s| s.code_barres.as_deref()))
+    .bind(shown.map(|s| s.prix))
     .execute(&mut **tx)
     .await?;
-    touch(tx, id).await
+    Ok(())
 }
 
 pub async fn remove_line(tx: &mut Transaction<'_, MySql>, id: i64, produit_id: Option<i64>) -> ApiResult<()> {
@@ -136,12 +165,19 @@ pub async fn remove_line(tx: &mut Transaction<'_, MySql>, id: i64, produit_id: O
         .bind(produit_id)
         .execute(&mut **tx)
         .await?;
-    touch(tx, id).await
+    Ok(())
 }
 
-async fn touch(tx: &mut Transaction<'_, MySql>, id: i64) -> ApiResult<()> {
-    sqlx::query("UPDATE paniers SET version = version + 1 WHERE id = ?").bind(id).execute(&mut **tx).await?;
-    Ok(())
+/// Records a change of a locked cart: the next version, changed at `at`
+/// (bound rather than left to the column, so the caller knows the row
+/// without reading it back); returns the new version.
+pub async fn touch(tx: &mut Transaction<'_, MySql>, id: i64, at: DateTime<Utc>) -> ApiResult<i32> {
+    let res = sqlx::query("UPDATE paniers SET version = LAST_INSERT_ID(version + 1), modifie_le = ? WHERE id = ?")
+        .bind(at)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(i32::try_from(res.last_insert_id()).unwrap_or_default())
 }
 
 /// Closes an open cart for `vente_id`; false when it was not open.

@@ -115,6 +115,62 @@ async fn a_cashier_builds_a_priced_cart_that_survives_a_reload() {
 }
 
 #[tokio::test]
+async fn a_line_keeps_the_price_of_its_scan() {
+    let app = app().await;
+    let id = app.new_cart().await;
+    let admin = bearer(Role::Admin, None);
+    let patch = |produit: i64, body: Value| {
+        let req = app
+            .http
+            .patch(format!("{}/api/produits/{produit}", app.produit_url))
+            .header("authorization", &admin)
+            .header("if-match", "\"1\"")
+            .json(&body);
+        async move { req.send().await.unwrap().status() }
+    };
+    let scanned: Value = app
+        .send("PUT", &format!("/api/paniers/{id}/lignes/5"), &cashier(), Some(json!({"quantite": 2})))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let p0 = produit::seed::demo_price(5);
+    assert_eq!(scanned["lignes"][0]["prix_unitaire"], p0.to_string());
+    // The answer to a scan is the cart as stored.
+    let reread: Value = app.send("GET", &format!("/api/paniers/{id}"), &cashier(), None).await.json().await.unwrap();
+    assert_eq!(reread, scanned);
+    // Head office changes the price after the scan: the cart keeps what the customer saw.
+    let p1 = p0 + rust_decimal::Decimal::ONE;
+    assert_eq!(patch(5, json!({"prix": p1.to_string(), "nom": "Renommé"})).await, StatusCode::OK);
+    let cart: Value = app.send("GET", &format!("/api/paniers/{id}"), &cashier(), None).await.json().await.unwrap();
+    assert_eq!(cart["lignes"][0]["prix_unitaire"], p0.to_string());
+    assert_eq!(cart["lignes"][0]["nom"], scanned["lignes"][0]["nom"]);
+    assert_eq!(cart["sous_total"], (p0 * rust_decimal::Decimal::from(2)).to_string());
+    // Scanned again: today's price and name.
+    let again: Value = app
+        .send("PUT", &format!("/api/paniers/{id}/lignes/5"), &cashier(), Some(json!({"quantite": 3})))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["lignes"][0]["prix_unitaire"], p1.to_string());
+    assert_eq!(again["lignes"][0]["nom"], "Renommé");
+    assert_eq!(again["sous_total"], (p1 * rust_decimal::Decimal::from(3)).to_string());
+    assert_eq!(again["version"].as_i64().unwrap(), scanned["version"].as_i64().unwrap() + 1);
+    // A line scanned before prices were kept at scan is priced from the catalogue.
+    let pool = app._dbs[2].admin_pool().await;
+    sqlx::query("INSERT INTO panier_lignes (panier_id, produit_id, quantite) VALUES (?, 7, 1)")
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let cart: Value = app.send("GET", &format!("/api/paniers/{id}"), &cashier(), None).await.json().await.unwrap();
+    let old = cart["lignes"].as_array().unwrap().iter().find(|l| l["produit_id"] == 7).unwrap().clone();
+    assert_eq!(old["prix_unitaire"], produit::seed::demo_price(7).to_string());
+    assert_eq!(old["actif"], true);
+}
+
+#[tokio::test]
 async fn another_cashier_or_store_cannot_see_the_cart() {
     let app = app().await;
     let id = app.new_cart().await;

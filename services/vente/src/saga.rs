@@ -159,7 +159,7 @@ pub async fn checkout(
             session_id: cart.session_id,
             mode: input.paiement.mode,
             montant_recu: recu,
-            cree_le: db::now_ms(),
+            cree_le: caisse_common::db::now_ms(),
         };
         match db::insert_pending(&state.platform.pool, &new, &lines, &totaux).await {
             Ok(numero) => {
@@ -442,7 +442,7 @@ async fn complete_with(
     sale: &Completed<'_>,
     lines: &[db::SaleLine],
 ) -> ApiResult<Option<DateTime<Utc>>> {
-    let now = db::now_ms();
+    let now = caisse_common::db::now_ms();
     let mut tx = state.platform.pool.begin().await?;
     if !db::advance(&mut *tx, sale.id, Transition::Complete, Note { at: Some(now), ..Note::default() }).await? {
         tx.rollback().await?;

@@ -1,6 +1,8 @@
 //! `/api/paniers/{id}/fermeture`: the sale that paid a cart closes it, once;
 //! what was scanned meanwhile moves to a new open cart.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use caisse_common::{
     ApiError, ApiResult, Auth, Role,
@@ -88,19 +90,22 @@ async fn carry_over(
     cart: &db::Cart,
     sold: &[LigneVendue],
 ) -> ApiResult<Option<i64>> {
-    let current = db::locked_lines(tx, cart.id).await?;
+    let current = db::lines(&mut **tx, cart.id).await?;
+    // Each line keeps what the register showed at its scan, wherever it goes.
+    let shown: HashMap<i64, db::Shown> = current.iter().filter_map(|l| Some((l.produit_id, l.shown()?))).collect();
+    let counts: Vec<(i64, i32)> = current.iter().map(|l| (l.produit_id, l.quantite)).collect();
     let sold_lines: Vec<(i64, i32)> = sold.iter().map(|l| (l.produit_id, l.quantite)).collect();
-    let left = left_over(&current, &sold_lines);
+    let left = left_over(&counts, &sold_lines);
     db::remove_line(tx, cart.id, None).await?;
     for l in sold {
-        db::set_line(tx, cart.id, l.produit_id, l.quantite).await?;
+        db::set_line(tx, cart.id, l.produit_id, l.quantite, shown.get(&l.produit_id)).await?;
     }
     if left.is_empty() {
         return Ok(None);
     }
     let suite = db::insert(&mut **tx, cart.magasin_id, cart.caissier_id, cart.till(), None).await?;
     for (p, q) in left {
-        db::set_line(tx, suite, p, q).await?;
+        db::set_line(tx, suite, p, q, shown.get(&p)).await?;
     }
     tracing::info!(panier = cart.id, suite, "articles ajoutés pendant l'encaissement reportés sur un nouveau panier");
     Ok(Some(suite))

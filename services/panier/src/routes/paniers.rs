@@ -1,5 +1,5 @@
-//! `/api/paniers`: open a cart, set or remove lines, read it priced from the
-//! catalogue.
+//! `/api/paniers`: open a cart, set or remove lines (each at the price of
+//! its scan), read it.
 
 use std::collections::HashMap;
 
@@ -95,6 +95,12 @@ struct ProduitRef {
     actif: bool,
 }
 
+impl ProduitRef {
+    fn shown(&self) -> db::Shown {
+        db::Shown { nom: self.nom.clone(), code_barres: self.code_barres.clone(), prix: self.prix }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct ProduitList {
     produits: Vec<ProduitRef>,
@@ -122,13 +128,20 @@ fn ctx<'a>(auth: &'a Auth, rid: &'a RequestId) -> CallCtx<'a> {
     CallCtx { bearer: &auth.bearer, request_id: &rid.0 }
 }
 
-/// Prices every line from the catalogue (one call for the whole cart).
-async fn view(state: &AppState, auth: &Auth, rid: &RequestId, cart: db::Cart) -> ApiResult<Panier> {
-    let rows = db::lines(&state.platform.pool, cart.id).await?;
+/// The cart as the register shows it: each line at the price of its scan.
+/// Lines scanned before prices were kept at scan are priced from the
+/// catalogue (one call for all of them).
+async fn view(
+    state: &AppState,
+    auth: &Auth,
+    rid: &RequestId,
+    cart: db::Cart,
+    rows: Vec<db::Line>,
+) -> ApiResult<Panier> {
+    let unpriced: Vec<String> = rows.iter().filter(|l| l.shown().is_none()).map(|l| l.produit_id.to_string()).collect();
     let mut products = HashMap::new();
-    if !rows.is_empty() {
-        let ids = rows.iter().map(|(p, _)| p.to_string()).collect::<Vec<_>>().join(",");
-        let (base, path) = (&state.config.produit_url, format!("/api/produits?ids={ids}"));
+    if !unpriced.is_empty() {
+        let (base, path) = (&state.config.produit_url, format!("/api/produits?ids={}", unpriced.join(",")));
         match state.platform.client.get_json::<ProduitList>("produit", base, &path, ctx(auth, rid)).await? {
             Ok(list) => products.extend(list.produits.into_iter().map(|p| (p.id, p))),
             Err(up) => {
@@ -137,17 +150,24 @@ async fn view(state: &AppState, auth: &Auth, rid: &RequestId, cart: db::Cart) ->
         }
     }
     let mut lignes = Vec::with_capacity(rows.len());
-    for (produit_id, quantite) in rows {
-        let p = products.get(&produit_id);
-        let prix = p.map(|p| p.prix).unwrap_or_default();
+    for row in rows {
+        let (shown, actif) = match row.shown() {
+            // Scanned while it was sold: the line stands as the customer saw it.
+            Some(shown) => (Some(shown), true),
+            None => {
+                let p = products.get(&row.produit_id);
+                (p.map(ProduitRef::shown), p.is_some_and(|p| p.actif))
+            }
+        };
+        let prix = shown.as_ref().map(|s| s.prix).unwrap_or_default();
         lignes.push(LignePanier {
-            produit_id,
-            nom: p.map_or_else(|| format!("produit {produit_id}"), |p| p.nom.clone()),
-            code_barres: p.and_then(|p| p.code_barres.clone()),
+            produit_id: row.produit_id,
+            nom: shown.as_ref().map_or_else(|| format!("produit {}", row.produit_id), |s| s.nom.clone()),
+            code_barres: shown.and_then(|s| s.code_barres),
             prix_unitaire: prix,
-            quantite,
-            total_ligne: prix * Decimal::from(quantite),
-            actif: p.is_some_and(|p| p.actif),
+            quantite: row.quantite,
+            total_ligne: prix * Decimal::from(row.quantite),
+            actif,
         });
     }
     Ok(Panier {
@@ -246,7 +266,8 @@ pub async fn create_panier(
     if cart.magasin_id != magasin_id {
         return Err(ApiError::field("Idempotency-Key", "cette clé a déjà ouvert un panier dans un autre magasin"));
     }
-    let p = view(&state, &auth, &rid, cart).await?;
+    let rows = db::lines(&state.platform.pool, id).await?;
+    let p = view(&state, &auth, &rid, cart, rows).await?;
     Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/paniers/{id}"))], axum::Json(p)))
 }
 
@@ -262,7 +283,8 @@ pub async fn list_paniers(
     };
     let mut paniers = vec![];
     for cart in db::list_open(&state.platform.pool, auth.sub, magasin_id).await? {
-        paniers.push(view(&state, &auth, &rid, cart).await?);
+        let rows = db::lines(&state.platform.pool, cart.id).await?;
+        paniers.push(view(&state, &auth, &rid, cart, rows).await?);
     }
     Ok(axum::Json(PanierList { paniers }))
 }
@@ -276,13 +298,16 @@ pub async fn get_panier(
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<Panier>> {
     let cart = find(&state, &auth, id).await?;
-    Ok(axum::Json(view(&state, &auth, &rid, cart).await?))
+    let rows = db::lines(&state.platform.pool, id).await?;
+    Ok(axum::Json(view(&state, &auth, &rid, cart, rows).await?))
 }
 
-async fn require_active_product(state: &AppState, auth: &Auth, rid: &RequestId, produit_id: i64) -> ApiResult<()> {
+/// The product being scanned, as the register will show it; refused when
+/// it is unknown or no longer sold.
+async fn active_product(state: &AppState, auth: &Auth, rid: &RequestId, produit_id: i64) -> ApiResult<db::Shown> {
     let (base, path) = (&state.config.produit_url, format!("/api/produits/{produit_id}"));
     match state.platform.client.get_json::<ProduitRef>("produit", base, &path, ctx(auth, rid)).await? {
-        Ok(p) if p.actif => Ok(()),
+        Ok(p) if p.actif => Ok(p.shown()),
         Ok(_) => Err(ApiError::field("produit_id", format!("le produit {produit_id} n'est plus vendu"))),
         Err(up) if up.status == StatusCode::NOT_FOUND => {
             Err(ApiError::field("produit_id", format!("le produit {produit_id} n'existe pas")))
@@ -291,15 +316,17 @@ async fn require_active_product(state: &AppState, auth: &Auth, rid: &RequestId, 
     }
 }
 
-/// Runs `change` on an open cart the caller may edit, in one transaction.
-async fn edit<F>(state: &AppState, auth: &Auth, id: i64, change: F) -> ApiResult<()>
+/// Runs `change` on an open cart the caller may edit, in one transaction
+/// that also moves the cart to its next version; answers the cart as
+/// committed (read inside the transaction, not again after it).
+async fn edit<F>(state: &AppState, auth: &Auth, rid: &RequestId, id: i64, change: F) -> ApiResult<axum::Json<Panier>>
 where
     F: for<'t> FnOnce(
         &'t mut sqlx::Transaction<'static, sqlx::MySql>,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ApiResult<()>> + Send + 't>>,
 {
     let mut tx = state.platform.pool.begin().await?;
-    let cart = db::lock(&mut tx, id).await?.filter(|c| visible(auth, c)).ok_or_else(|| not_found(id))?;
+    let mut cart = db::lock(&mut tx, id).await?.filter(|c| visible(auth, c)).ok_or_else(|| not_found(id))?;
     if cart.statut != StatutPanier::Ouvert {
         return Err(ApiError::conflict(format!(
             "Le panier {id} est fermé (vente {}).",
@@ -307,11 +334,17 @@ where
         )));
     }
     change(&mut tx).await?;
+    cart.modifie_le = caisse_common::db::now_ms();
+    cart.version = db::touch(&mut tx, id, cart.modifie_le).await?;
+    let rows = db::lines(&mut *tx, id).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(axum::Json(view(state, auth, rid, cart, rows).await?))
 }
 
-/// Sets the quantity of a product in the cart (1 to 999), adding the line if needed.
+/// Sets the quantity of a product in the cart (1 to 999), adding the line
+/// if needed, at the product's price now: the price the register shows at
+/// this scan is the one the cart keeps (a price changed later applies when
+/// the product is scanned again).
 #[utoipa::path(put, path = "/api/paniers/{id}/lignes/{produit_id}", request_body = Quantite,
     responses((status = 200, body = Panier), (status = 404), (status = 409, description = "panier fermé"), (status = 422)))]
 pub async fn set_ligne(
@@ -328,19 +361,18 @@ pub async fn set_ligne(
         return Err(ApiError::field("produit_id", "identifiant invalide"));
     }
     find(&state, &auth, id).await?;
-    require_active_product(&state, &auth, &rid, produit_id).await?;
+    let shown = active_product(&state, &auth, &rid, produit_id).await?;
     let quantite = i32::try_from(q.quantite).unwrap_or(1);
-    edit(&state, &auth, id, |tx| {
+    edit(&state, &auth, &rid, id, |tx| {
         Box::pin(async move {
-            let exists = db::line_quantity(tx, id, produit_id).await?;
-            if exists.is_none() && db::count_lines(tx, id).await? >= MAX_LIGNES {
+            let (count, present) = db::line_count(tx, id, produit_id).await?;
+            if !present && count >= MAX_LIGNES {
                 return Err(ApiError::field("produit_id", format!("un panier compte {MAX_LIGNES} produits au plus")));
             }
-            db::set_line(tx, id, produit_id, quantite).await
+            db::set_line(tx, id, produit_id, quantite, Some(&shown)).await
         })
     })
-    .await?;
-    get_panier(State(state), auth, rid, Path(id)).await
+    .await
 }
 
 /// Removes a product from the cart.
@@ -351,8 +383,7 @@ pub async fn remove_ligne(
     rid: RequestId,
     Path((id, produit_id)): Path<(i64, i64)>,
 ) -> ApiResult<axum::Json<Panier>> {
-    edit(&state, &auth, id, |tx| Box::pin(async move { db::remove_line(tx, id, Some(produit_id)).await })).await?;
-    get_panier(State(state), auth, rid, Path(id)).await
+    edit(&state, &auth, &rid, id, |tx| Box::pin(async move { db::remove_line(tx, id, Some(produit_id)).await })).await
 }
 
 /// Empties the cart.
@@ -363,6 +394,5 @@ pub async fn empty_panier(
     rid: RequestId,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<Panier>> {
-    edit(&state, &auth, id, |tx| Box::pin(async move { db::remove_line(tx, id, None).await })).await?;
-    get_panier(State(state), auth, rid, Path(id)).await
+    edit(&state, &auth, &rid, id, |tx| Box::pin(async move { db::remove_line(tx, id, None).await })).await
 }

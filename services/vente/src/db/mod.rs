@@ -85,13 +85,6 @@ pub struct NewSale<'a> {
     pub cree_le: DateTime<Utc>,
 }
 
-/// `now` to the millisecond, the precision of the schema's `DATETIME(3)`
-/// columns: a time bound from here reads back exactly as it was.
-pub fn now_ms() -> DateTime<Utc> {
-    use chrono::SubsecRound;
-    Utc::now().trunc_subsecs(3)
-}
-
 /// Records the sale as pending with its snapshot (lines, totals) in one
 /// transaction, before stock is touched; returns its receipt number. A
 /// unique-key error means the key or the cart is already taken.
