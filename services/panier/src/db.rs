@@ -180,6 +180,23 @@ pub async fn touch(tx: &mut Transaction<'_, MySql>, id: i64, at: DateTime<Utc>) 
     Ok(i32::try_from(res.last_insert_id()).unwrap_or_default())
 }
 
+/// Closes the cart for `vente_id` if it is open at `version` (one
+/// statement, no lock held across calls); false otherwise.
+pub async fn close_at(pool: &MySqlPool, id: i64, vente_id: &str, version: i32) -> ApiResult<bool> {
+    let (from, to) = StatutPanier::CLOSE;
+    let res = sqlx::query(
+        "UPDATE paniers SET statut = ?, vente_id = ?, version = version + 1 WHERE id = ? AND statut = ? AND version = ?",
+    )
+    .bind(to)
+    .bind(vente_id)
+    .bind(id)
+    .bind(from)
+    .bind(version)
+    .execute(pool)
+    .await?;
+    Ok(res.rows_affected() == 1)
+}
+
 /// Closes an open cart for `vente_id`; false when it was not open.
 pub async fn close(tx: &mut Transaction<'_, MySql>, id: i64, vente_id: &str) -> ApiResult<bool> {
     let (from, to) = StatutPanier::CLOSE;

@@ -57,6 +57,14 @@ pub async fn close_panier(
     }
     let sold: Vec<(i64, i32)> = f.lignes.iter().map(|l| (l.produit_id, l.quantite)).collect();
     check_sold(&sold)?;
+    // The usual case, in one statement: the cart is still open at the
+    // version the sale priced, so nothing was scanned meanwhile.
+    if let Some(version) = f.version
+        && db::close_at(&state.platform.pool, id, &f.vente_id, version).await?
+    {
+        let statut = StatutPanier::Ferme;
+        return Ok(axum::Json(PanierFerme { id, statut, vente_id: f.vente_id, panier_suite: None }));
+    }
     let mut tx = state.platform.pool.begin().await?;
     let cart = db::lock(&mut tx, id).await?.filter(|c| visible(&auth, c)).ok_or_else(|| not_found(id))?;
     let mut suite = None;
