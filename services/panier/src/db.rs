@@ -45,10 +45,11 @@ pub async fn insert<'e, E: sqlx::MySqlExecutor<'e>>(
     caissier_id: i64,
     till: Till,
     cle: Option<&str>,
+    at: DateTime<Utc>,
 ) -> ApiResult<i64> {
     let res = sqlx::query(
-        "INSERT INTO paniers (magasin_id, caissier_id, caisse_id, session_id, statut, cle_idempotence) \
-         VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+        "INSERT INTO paniers (magasin_id, caissier_id, caisse_id, session_id, statut, cle_idempotence, cree_le, modifie_le) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
     )
     .bind(magasin_id)
     .bind(caissier_id)
@@ -56,6 +57,8 @@ pub async fn insert<'e, E: sqlx::MySqlExecutor<'e>>(
     .bind(till.session_id)
     .bind(StatutPanier::Ouvert)
     .bind(cle)
+    .bind(at)
+    .bind(at)
     .execute(ex)
     .await?;
     Ok(i64::try_from(res.last_insert_id()).unwrap_or_default())
@@ -93,6 +96,7 @@ pub struct Line {
     pub nom: Option<String>,
     pub code_barres: Option<String>,
     pub prix_unitaire: Option<Decimal>,
+    pub ajoute_le: DateTime<Utc>,
 }
 
 impl Line {
@@ -110,7 +114,7 @@ pub struct Shown {
     pub prix: Decimal,
 }
 
-const LINE_COLS: &str = "produit_id, quantite, nom, code_barres, prix_unitaire";
+const LINE_COLS: &str = "produit_id, quantite, nom, code_barres, prix_unitaire, ajoute_le";
 
 /// A cart's lines in the order they were scanned.
 pub async fn lines<'e, E: sqlx::MySqlExecutor<'e>>(ex: E, id: i64) -> ApiResult<Vec<Line>> {
@@ -122,29 +126,19 @@ pub async fn lines<'e, E: sqlx::MySqlExecutor<'e>>(ex: E, id: i64) -> ApiResult<
     .await?)
 }
 
-/// How many lines a locked cart has, and whether `produit_id` is one of them.
-pub async fn line_count(tx: &mut Transaction<'_, MySql>, id: i64, produit_id: i64) -> ApiResult<(i64, bool)> {
-    let (count, has): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), CAST(COALESCE(SUM(produit_id = ?), 0) AS SIGNED) FROM panier_lignes WHERE panier_id = ?",
-    )
-    .bind(produit_id)
-    .bind(id)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok((count, has > 0))
-}
-
-/// Sets a line's quantity and what the register showed for it.
+/// Sets a line's quantity and what the register showed for it; a new line
+/// is added `at` (its place in the cart), an existing one keeps its place.
 pub async fn set_line(
     tx: &mut Transaction<'_, MySql>,
     id: i64,
     produit_id: i64,
     quantite: i32,
     shown: Option<&Shown>,
+    at: DateTime<Utc>,
 ) -> ApiResult<()> {
     sqlx::query(
-        "INSERT INTO panier_lignes (panier_id, produit_id, quantite, nom, code_barres, prix_unitaire) \
-         VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE quantite = VALUES(quantite), nom = VALUES(nom), \
+        "INSERT INTO panier_lignes (panier_id, produit_id, quantite, nom, code_barres, prix_unitaire, ajoute_le) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE quantite = VALUES(quantite), nom = VALUES(nom), \
          code_barres = VALUES(code_barres), prix_unitaire = VALUES(prix_unitaire)",
     )
     .bind(id)
@@ -153,9 +147,15 @@ pub async fn set_line(
     .bind(shown.map(|s| s.nom.as_str()))
     .bind(shown.and_then(|s| s.code_barres.as_deref()))
     .bind(shown.map(|s| s.prix))
+    .bind(at)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Orders lines as [`lines`] reads them: by when they were added, then product.
+pub fn sort_lines(lines: &mut [Line]) {
+    lines.sort_by_key(|l| (l.ajoute_le, l.produit_id));
 }
 
 pub async fn remove_line(tx: &mut Transaction<'_, MySql>, id: i64, produit_id: Option<i64>) -> ApiResult<()> {

@@ -96,11 +96,21 @@ async fn a_cashier_builds_a_priced_cart_that_survives_a_reload() {
     };
     assert_eq!(set(1, 2).await.status(), StatusCode::OK);
     assert_eq!(set(3, 1).await.status(), StatusCode::OK);
-    assert_eq!(set(1, 3).await.status(), StatusCode::OK);
+    let res = set(1, 3).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // A line set again keeps its place: 1 before 3.
+    let answered: Value = res.json().await.unwrap();
+    let order: Vec<i64> =
+        answered["lignes"].as_array().unwrap().iter().map(|l| l["produit_id"].as_i64().unwrap()).collect();
+    assert_eq!(order, vec![1, 3]);
+    let cart: Value = app.send("GET", &format!("/api/paniers/{id}"), &cashier(), None).await.json().await.unwrap();
+    assert_eq!(answered, cart);
     let res = app.send("DELETE", &format!("/api/paniers/{id}/lignes/3"), &cashier(), None).await;
     assert_eq!(res.status(), StatusCode::OK);
-    // A reload reads the same cart by its id.
+    let answered: Value = res.json().await.unwrap();
+    // A reload reads the same cart by its id, as each edit answered it.
     let cart: Value = app.send("GET", &format!("/api/paniers/{id}"), &cashier(), None).await.json().await.unwrap();
+    assert_eq!(answered, cart);
     assert_eq!(cart["lignes"].as_array().unwrap().len(), 1);
     assert_eq!(cart["lignes"][0]["quantite"], 3);
     let price: rust_decimal::Decimal = produit::seed::demo_price(1);

@@ -104,16 +104,17 @@ async fn carry_over(
     let counts: Vec<(i64, i32)> = current.iter().map(|l| (l.produit_id, l.quantite)).collect();
     let sold_lines: Vec<(i64, i32)> = sold.iter().map(|l| (l.produit_id, l.quantite)).collect();
     let left = left_over(&counts, &sold_lines);
+    let now = caisse_common::db::now_ms();
     db::remove_line(tx, cart.id, None).await?;
     for l in sold {
-        db::set_line(tx, cart.id, l.produit_id, l.quantite, shown.get(&l.produit_id)).await?;
+        db::set_line(tx, cart.id, l.produit_id, l.quantite, shown.get(&l.produit_id), now).await?;
     }
     if left.is_empty() {
         return Ok(None);
     }
-    let suite = db::insert(&mut **tx, cart.magasin_id, cart.caissier_id, cart.till(), None).await?;
+    let suite = db::insert(&mut **tx, cart.magasin_id, cart.caissier_id, cart.till(), None, now).await?;
     for (p, q) in left {
-        db::set_line(tx, suite, p, q, shown.get(&p)).await?;
+        db::set_line(tx, suite, p, q, shown.get(&p), now).await?;
     }
     tracing::info!(panier = cart.id, suite, "articles ajoutés pendant l'encaissement reportés sur un nouveau panier");
     Ok(Some(suite))

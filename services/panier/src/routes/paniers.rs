@@ -261,12 +261,38 @@ pub async fn create_panier(
     let (magasin_id, till) = open_session(&state, &rid, session_id, requested.or(auth.magasin_id)).await?;
     auth.require_magasin(magasin_id)?;
     let cle = cle.map(|c| c.0);
-    let id = db::insert(&state.platform.pool, magasin_id, auth.sub, till, cle.as_deref()).await?;
-    let cart = db::get(&state.platform.pool, id).await?.ok_or_else(|| not_found(id))?;
-    if cart.magasin_id != magasin_id {
-        return Err(ApiError::field("Idempotency-Key", "cette clé a déjà ouvert un panier dans un autre magasin"));
-    }
-    let rows = db::lines(&state.platform.pool, id).await?;
+    let now = caisse_common::db::now_ms();
+    let id = db::insert(&state.platform.pool, magasin_id, auth.sub, till, cle.as_deref(), now).await?;
+    let (cart, rows) = match cle {
+        // A key may name a cart opened earlier: read it as it stands.
+        Some(_) => {
+            let cart = db::get(&state.platform.pool, id).await?.ok_or_else(|| not_found(id))?;
+            if cart.magasin_id != magasin_id {
+                return Err(ApiError::field(
+                    "Idempotency-Key",
+                    "cette clé a déjà ouvert un panier dans un autre magasin",
+                ));
+            }
+            (cart, db::lines(&state.platform.pool, id).await?)
+        }
+        // Without one, the cart is the row just inserted.
+        None => {
+            let (caisse_id, session_id) = (till.caisse_id, till.session_id);
+            let statut = StatutPanier::Ouvert;
+            let cart = db::Cart {
+                id,
+                magasin_id,
+                caissier_id: auth.sub,
+                caisse_id,
+                session_id,
+                statut,
+                vente_id: None,
+                version: 1,
+                modifie_le: now,
+            };
+            (cart, vec![])
+        }
+    };
     let p = view(&state, &auth, &rid, cart, rows).await?;
     Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/paniers/{id}"))], axum::Json(p)))
 }
@@ -317,12 +343,14 @@ async fn active_product(state: &AppState, auth: &Auth, rid: &RequestId, produit_
 }
 
 /// Runs `change` on an open cart the caller may edit, in one transaction
-/// that also moves the cart to its next version; answers the cart as
-/// committed (read inside the transaction, not again after it).
+/// that also moves the cart to its next version. `change` gets the cart's
+/// lines as they stand and leaves them as it made them, so the answer (the
+/// cart as committed) needs no read after the change.
 async fn edit<F>(state: &AppState, auth: &Auth, rid: &RequestId, id: i64, change: F) -> ApiResult<axum::Json<Panier>>
 where
     F: for<'t> FnOnce(
         &'t mut sqlx::Transaction<'static, sqlx::MySql>,
+        &'t mut Vec<db::Line>,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ApiResult<()>> + Send + 't>>,
 {
     let mut tx = state.platform.pool.begin().await?;
@@ -333,11 +361,12 @@ where
             cart.vente_id.unwrap_or_default()
         )));
     }
-    change(&mut tx).await?;
+    let mut rows = db::lines(&mut *tx, id).await?;
+    change(&mut tx, &mut rows).await?;
     cart.modifie_le = caisse_common::db::now_ms();
     cart.version = db::touch(&mut tx, id, cart.modifie_le).await?;
-    let rows = db::lines(&mut *tx, id).await?;
     tx.commit().await?;
+    db::sort_lines(&mut rows);
     Ok(axum::Json(view(state, auth, rid, cart, rows).await?))
 }
 
@@ -360,16 +389,33 @@ pub async fn set_ligne(
     if produit_id <= 0 {
         return Err(ApiError::field("produit_id", "identifiant invalide"));
     }
-    find(&state, &auth, id).await?;
+    // The product first, outside the cart's transaction (no row lock held
+    // across a call); the cart's existence, visibility and status are
+    // checked under its lock.
     let shown = active_product(&state, &auth, &rid, produit_id).await?;
     let quantite = i32::try_from(q.quantite).unwrap_or(1);
-    edit(&state, &auth, &rid, id, |tx| {
+    edit(&state, &auth, &rid, id, |tx, rows| {
         Box::pin(async move {
-            let (count, present) = db::line_count(tx, id, produit_id).await?;
-            if !present && count >= MAX_LIGNES {
+            let existing = rows.iter().position(|l| l.produit_id == produit_id);
+            if existing.is_none() && i64::try_from(rows.len()).unwrap_or(i64::MAX) >= MAX_LIGNES {
                 return Err(ApiError::field("produit_id", format!("un panier compte {MAX_LIGNES} produits au plus")));
             }
-            db::set_line(tx, id, produit_id, quantite, Some(&shown)).await
+            let now = caisse_common::db::now_ms();
+            db::set_line(tx, id, produit_id, quantite, Some(&shown), now).await?;
+            let line = db::Line {
+                produit_id,
+                quantite,
+                nom: Some(shown.nom),
+                code_barres: shown.code_barres,
+                prix_unitaire: Some(shown.prix),
+                ajoute_le: now,
+            };
+            match existing {
+                // An existing line keeps its place in the cart.
+                Some(i) => rows[i] = db::Line { ajoute_le: rows[i].ajoute_le, ..line },
+                None => rows.push(line),
+            }
+            Ok(())
         })
     })
     .await
@@ -383,7 +429,14 @@ pub async fn remove_ligne(
     rid: RequestId,
     Path((id, produit_id)): Path<(i64, i64)>,
 ) -> ApiResult<axum::Json<Panier>> {
-    edit(&state, &auth, &rid, id, |tx| Box::pin(async move { db::remove_line(tx, id, Some(produit_id)).await })).await
+    edit(&state, &auth, &rid, id, |tx, rows| {
+        Box::pin(async move {
+            db::remove_line(tx, id, Some(produit_id)).await?;
+            rows.retain(|l| l.produit_id != produit_id);
+            Ok(())
+        })
+    })
+    .await
 }
 
 /// Empties the cart.
@@ -394,5 +447,12 @@ pub async fn empty_panier(
     rid: RequestId,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<Panier>> {
-    edit(&state, &auth, &rid, id, |tx| Box::pin(async move { db::remove_line(tx, id, None).await })).await
+    edit(&state, &auth, &rid, id, |tx, rows| {
+        Box::pin(async move {
+            db::remove_line(tx, id, None).await?;
+            rows.clear();
+            Ok(())
+        })
+    })
+    .await
 }
