@@ -1,7 +1,8 @@
-//! The transactional outbox every producer uses: [`append`] writes a typed
-//! event in the caller's transaction; the relay ([`Outbox::start`]) numbers
-//! committed rows, publishes them to the producer's Redis stream and prunes
-//! published rows past the retention window; [`feed_page`] serves them to
+//! The transactional outbox every producer uses: [`append`] (or
+//! [`append_many`], one statement for several) writes typed events in the
+//! caller's transaction; the relay ([`Outbox::start`]) numbers committed
+//! rows, publishes them to the producer's Redis stream and prunes published
+//! rows past the retention window; [`feed_page`] serves them to
 //! consumers that lost some (`GET /api/<service>/evenements?apres=<id>`).
 
 mod relay;
@@ -35,18 +36,39 @@ pub async fn append_at<E: Event>(
     event: &E,
     at: Option<DateTime<Utc>>,
 ) -> Result<(), sqlx::Error> {
-    let charge = serde_json::to_string(event).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query(
-        "INSERT INTO outbox (type, version, cle, charge, survenu_le) \
-         VALUES (?, ?, ?, ?, COALESCE(?, CURRENT_TIMESTAMP(3)))",
-    )
-    .bind(E::TYPE)
-    .bind(E::VERSION)
-    .bind(event.key())
-    .bind(charge)
-    .bind(at)
-    .execute(&mut **tx)
-    .await?;
+    append_many_at(tx, std::slice::from_ref(event), at).await
+}
+
+/// Appends `events` in one statement, in this order (the relay numbers rows
+/// by id, and a multi-row insert gives its rows increasing ids in the order
+/// of its values), inside the caller's transaction.
+pub async fn append_many<E: Event>(tx: &mut Transaction<'_, MySql>, events: &[E]) -> Result<(), sqlx::Error> {
+    append_many_at(tx, events, None).await
+}
+
+/// Like [`append_many`], dated `at` when the changes did not happen now.
+pub async fn append_many_at<E: Event>(
+    tx: &mut Transaction<'_, MySql>,
+    events: &[E],
+    at: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut rows = Vec::with_capacity(events.len());
+    for event in events {
+        let charge = serde_json::to_string(event).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        rows.push((event.key(), charge));
+    }
+    let sql = format!(
+        "INSERT INTO outbox (type, version, cle, charge, survenu_le) VALUES {}",
+        vec!["(?, ?, ?, ?, COALESCE(?, CURRENT_TIMESTAMP(3)))"; rows.len()].join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for (cle, charge) in rows {
+        q = q.bind(E::TYPE).bind(E::VERSION).bind(cle).bind(charge).bind(at);
+    }
+    q.execute(&mut **tx).await?;
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! The outbox against real MariaDB and Redis: dense ids in commit order,
-//! nothing from rolled-back transactions, one leader publishing each event
-//! once, hand-over when the leader cannot reach Redis, retention.
+//! events appended together kept in their order, nothing from rolled-back
+//! transactions, one leader publishing each event once, hand-over when the
+//! leader cannot reach Redis, retention.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
@@ -116,6 +117,29 @@ async fn events_get_dense_ids_in_commit_order_and_are_published_once() {
     assert_eq!(&seuils[..3], &[1, 2, 3], "la transaction lente a le numéro suivant son commit");
     assert!(!seuils.contains(&99), "rien d'une transaction annulée");
     assert_eq!(feed(&pool, 28).await.iter().map(|e| e.id).collect::<Vec<_>>(), vec![29, 30]);
+}
+
+#[tokio::test]
+async fn events_appended_together_keep_their_order() {
+    let (_db, pool, prefix) = setup().await;
+    let redis = Redis::connect(&redis_url(), &prefix).await.unwrap();
+    let relay = Outbox::start(Producer::Stock, pool.clone(), redis, &Metrics::new("m"), config());
+    let mut tx = pool.begin().await.unwrap();
+    outbox::append_many::<StockThresholdsChanged>(&mut tx, &[]).await.unwrap();
+    outbox::append_many(&mut tx, &[event(3), event(1), event(2)]).await.unwrap();
+    tx.commit().await.unwrap();
+    append(&pool, 4).await;
+    relay.notify();
+    wait_for("4 événements numérotés", async || feed(&pool, 0).await.len() == 4).await;
+    let seuils: Vec<i32> = feed(&pool, 0)
+        .await
+        .iter()
+        .map(|e| match e.decode().unwrap() {
+            caisse_common::events::Payload::StockThresholdsChanged(s) => s.seuil_alerte,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(seuils, [3, 1, 2, 4], "dans l'ordre donné, puis le suivant");
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The ledger: the only way quantities change (inside a transaction, a
 //! guarded update of `stocks` and the movement that explains it, both or
-//! neither), its reads, and the balance check the tests run.
+//! neither; several moves batched into one insert of movements and one of
+//! events), its reads, and the balance check the tests run.
 
 use caisse_common::{ApiError, ApiResult, events::StockChanged, pagination::Page};
 use chrono::{DateTime, Utc};
@@ -45,7 +46,81 @@ pub async fn apply_at(
     m: Move<'_>,
     at: Option<DateTime<Utc>>,
 ) -> Result<Result<i32, Short>, TxError> {
-    let delta = i32::try_from(m.delta).map_err(|_| ApiError::field("quantite", "hors limites"))?;
+    Ok(match apply_batch_at(tx, &[m], at).await? {
+        Ok(after) => Ok(only(after)?),
+        Err(shorts) => Err(only(shorts)?),
+    })
+}
+
+/// Applies `moves` in their order: one guarded update per move (as
+/// [`apply`]), then all their movements in one insert and all their events in
+/// another. Returns the quantity after each move, or every short decrement;
+/// then no movement is written but the other moves' updates are, so the
+/// caller must roll the transaction back (returning the error out of
+/// `with_tx` does).
+pub async fn apply_batch(
+    tx: &mut Transaction<'_, MySql>,
+    moves: &[Move<'_>],
+) -> Result<Result<Vec<i32>, Vec<Short>>, TxError> {
+    apply_batch_at(tx, moves, None).await
+}
+
+async fn apply_batch_at(
+    tx: &mut Transaction<'_, MySql>,
+    moves: &[Move<'_>],
+    at: Option<DateTime<Utc>>,
+) -> Result<Result<Vec<i32>, Vec<Short>>, TxError> {
+    let deltas = moves
+        .iter()
+        .map(|m| i32::try_from(m.delta))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| ApiError::field("quantite", "hors limites"))?;
+    let (mut afters, mut shorts) = (Vec::with_capacity(moves.len()), vec![]);
+    for (m, &delta) in moves.iter().zip(&deltas) {
+        match update(tx, m, delta).await? {
+            Ok(after) => afters.push(after),
+            Err(s) => shorts.push(s),
+        }
+    }
+    if !shorts.is_empty() {
+        return Ok(Err(shorts));
+    }
+    if moves.is_empty() {
+        return Ok(Ok(afters));
+    }
+    let ids = insert_movements(tx, moves, &deltas, &afters, at).await?;
+    // Every movement is an event on `evenements:stocks`, in its transaction.
+    let events: Vec<StockChanged> = moves
+        .iter()
+        .zip(deltas.iter().zip(&afters).zip(ids))
+        .map(|(m, ((&delta, &after), mouvement_id))| StockChanged {
+            mouvement_id,
+            magasin_id: m.magasin_id,
+            produit_id: m.produit_id,
+            delta,
+            quantite: after,
+            type_mouvement: m.type_mouvement.as_str().to_owned(),
+            reference: m.reference.to_owned(),
+            motif: m.motif.to_owned(),
+            auteur: m.auteur.to_owned(),
+        })
+        .collect();
+    caisse_common::outbox::append_many_at(tx, &events, at).await?;
+    Ok(Ok(afters))
+}
+
+/// The one element of what a batch of one returned.
+fn only<T>(v: Vec<T>) -> Result<T, TxError> {
+    let mut v = v.into_iter();
+    match (v.next(), v.next()) {
+        (Some(x), None) => Ok(x),
+        _ => Err(TxError::Api(ApiError::Internal(anyhow::anyhow!("registre : un mouvement attendu")))),
+    }
+}
+
+/// The guarded update of one move's entry: the quantity after it, or the
+/// shortage of a decrement the quantity does not cover.
+async fn update(tx: &mut Transaction<'_, MySql>, m: &Move<'_>, delta: i32) -> Result<Result<i32, Short>, TxError> {
     // LAST_INSERT_ID(expr) hands the new quantity back in the OK packet,
     // saving a SELECT per line.
     let after: i64;
@@ -91,36 +166,57 @@ pub async fn apply_at(
             i64::try_from(res.last_insert_id()).unwrap_or_default()
         };
     }
-    let after = i32::try_from(after).map_err(|_| ApiError::field("quantite", "hors limites"))?;
-    let movement = sqlx::query(
+    Ok(Ok(i32::try_from(after).map_err(|_| ApiError::field("quantite", "hors limites"))?))
+}
+
+/// Writes the movements of `moves` in one statement; their ids, in order.
+///
+/// The ids come back with the rows (`INSERT … RETURNING`, MariaDB 10.5+)
+/// rather than as `LAST_INSERT_ID()` and the ones after it: a multi-row
+/// insert's ids are consecutive only while `innodb_autoinc_lock_mode` is
+/// below 2 and `auto_increment_increment` is 1 (a Galera cluster changes
+/// both), and reading them back with a SELECT would cost the statement the
+/// batch saves. Each returned row is checked against its move by the unique
+/// cause key (type, reference, magasin, produit), so rows returned in another
+/// order than the values fail loudly instead of giving an event the id of
+/// another line's movement.
+async fn insert_movements(
+    tx: &mut Transaction<'_, MySql>,
+    moves: &[Move<'_>],
+    deltas: &[i32],
+    afters: &[i32],
+    at: Option<DateTime<Utc>>,
+) -> Result<Vec<i64>, TxError> {
+    let sql = format!(
         "INSERT INTO mouvements (magasin_id, produit_id, delta, quantite_apres, type, reference, motif, auteur, cree_le) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, CURRENT_TIMESTAMP(3)))",
-    )
-    .bind(m.magasin_id)
-    .bind(m.produit_id)
-    .bind(delta)
-    .bind(after)
-    .bind(m.type_mouvement)
-    .bind(m.reference)
-    .bind(m.motif)
-    .bind(m.auteur)
-    .bind(at)
-    .execute(&mut **tx)
-    .await?;
-    // Every movement is an event on `evenements:stocks`, in its transaction.
-    let event = StockChanged {
-        mouvement_id: i64::try_from(movement.last_insert_id()).unwrap_or_default(),
-        magasin_id: m.magasin_id,
-        produit_id: m.produit_id,
-        delta,
-        quantite: after,
-        type_mouvement: m.type_mouvement.as_str().to_owned(),
-        reference: m.reference.to_owned(),
-        motif: m.motif.to_owned(),
-        auteur: m.auteur.to_owned(),
-    };
-    caisse_common::outbox::append_at(tx, &event, at).await?;
-    Ok(Ok(after))
+         VALUES {} RETURNING id, type, reference, magasin_id, produit_id",
+        vec!["(?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, CURRENT_TIMESTAMP(3)))"; moves.len()].join(", ")
+    );
+    let mut insert = sqlx::query_as::<_, (i64, TypeMouvement, String, i64, i64)>(&sql);
+    for ((m, delta), after) in moves.iter().zip(deltas).zip(afters) {
+        insert = insert
+            .bind(m.magasin_id)
+            .bind(m.produit_id)
+            .bind(delta)
+            .bind(after)
+            .bind(m.type_mouvement)
+            .bind(m.reference)
+            .bind(m.motif)
+            .bind(m.auteur)
+            .bind(at);
+    }
+    let rows = insert.fetch_all(&mut **tx).await?;
+    let in_order = rows.len() == moves.len()
+        && rows.iter().zip(moves).all(|((_, kind, reference, magasin_id, produit_id), m)| {
+            (*kind, reference.as_str(), *magasin_id, *produit_id)
+                == (m.type_mouvement, m.reference, m.magasin_id, m.produit_id)
+        });
+    if !in_order {
+        return Err(TxError::Api(ApiError::Internal(anyhow::anyhow!(
+            "registre : les mouvements insérés ne reviennent pas dans l'ordre des lignes"
+        ))));
+    }
+    Ok(rows.into_iter().map(|(id, ..)| id).collect())
 }
 
 /// Entries whose quantity the ledger does not explain: negative, not equal

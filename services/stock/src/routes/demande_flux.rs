@@ -279,12 +279,11 @@ pub async fn receive_demande(
             locked_in(tx, id, StatutDemande::Expediee).await?;
             let reference = format!("demande:{id}");
             let why = motif.clone().unwrap_or_default();
-            let mut shorts = vec![];
-            for ((produit_id, got), (_, sent)) in received.iter().zip(&shipped) {
-                if got >= sent {
-                    continue;
-                }
-                let m = Move {
+            let moves: Vec<Move> = received
+                .iter()
+                .zip(&shipped)
+                .filter(|((_, got), (_, sent))| got < sent)
+                .map(|((produit_id, got), (_, sent))| Move {
                     magasin_id: magasin,
                     produit_id: *produit_id,
                     delta: i64::from(got - sent),
@@ -292,12 +291,9 @@ pub async fn receive_demande(
                     reference: &reference,
                     motif: &why,
                     auteur: &par,
-                };
-                if let Err(s) = db::ledger::apply(tx, m).await? {
-                    shorts.push(s);
-                }
-            }
-            if !shorts.is_empty() {
+                })
+                .collect();
+            if let Err(shorts) = db::ledger::apply_batch(tx, &moves).await? {
                 return Err(TxError::Api(shortage(magasin, &shorts)));
             }
             db::demandes::set_received(tx, id, &received).await?;

@@ -19,10 +19,7 @@ use utoipa::ToSchema;
 
 use crate::{
     AppState, cache_ns,
-    db::{
-        self,
-        ledger::{Move, Short},
-    },
+    db::{self, ledger::Move},
     domain::{self, Ligne, Reservation, StatutReservation, StatutVente, TypeMouvement},
     peers,
     tx::{TxError, with_tx},
@@ -128,10 +125,13 @@ async fn reserve(
     lignes: &[Ligne],
     auteur: &str,
 ) -> Result<(), TxError> {
+    // The reservation first: a repeat of this sale collides on its id here,
+    // whatever stock is left since, and is answered as a replay.
+    db::reservations::insert(tx, vente_id, magasin_id, fp, lignes, auteur).await?;
     let reference = format!("vente:{vente_id}");
-    let mut shorts: Vec<Short> = vec![];
-    for l in lignes {
-        let m = Move {
+    let moves: Vec<Move> = lignes
+        .iter()
+        .map(|l| Move {
             magasin_id,
             produit_id: l.produit_id,
             delta: -l.quantite,
@@ -139,16 +139,12 @@ async fn reserve(
             reference: &reference,
             motif: "vente",
             auteur,
-        };
-        if let Err(s) = db::ledger::apply(tx, m).await? {
-            shorts.push(s);
-        }
-    }
-    if !shorts.is_empty() {
+        })
+        .collect();
+    if let Err(shorts) = db::ledger::apply_batch(tx, &moves).await? {
         // Rolls back the reservation and every decrement.
         return Err(TxError::Api(crate::routes::transferts::shortage(magasin_id, &shorts)));
     }
-    db::reservations::insert(tx, vente_id, magasin_id, fp, lignes, auteur).await?;
     Ok(())
 }
 
@@ -258,8 +254,10 @@ async fn release(
                 return Ok(Release::NeedsVente);
             }
             let reference = format!("vente:{vente_id}");
-            for l in db::reservations::locked_lines(tx, vente_id).await? {
-                let mv = Move {
+            let moves: Vec<Move> = db::reservations::locked_lines(tx, vente_id)
+                .await?
+                .iter()
+                .map(|l| Move {
                     magasin_id: m,
                     produit_id: l.produit_id,
                     delta: l.quantite,
@@ -267,9 +265,11 @@ async fn release(
                     reference: &reference,
                     motif: "vente compensée",
                     auteur,
-                };
-                db::ledger::apply(tx, mv).await?.map_err(|_| TxError::Api(ApiError::conflict("libération refusée")))?;
-            }
+                })
+                .collect();
+            db::ledger::apply_batch(tx, &moves)
+                .await?
+                .map_err(|_| TxError::Api(ApiError::conflict("libération refusée")))?;
             if !db::reservations::mark_released(tx, vente_id).await? {
                 return Err(TxError::Api(ApiError::conflict("libération concurrente")));
             }

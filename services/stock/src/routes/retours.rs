@@ -68,8 +68,9 @@ pub async fn create_retour(
     let outcome = with_tx(pool, |tx| {
         let (reference, motif, lignes, auteur) = (r.clone(), motif.clone(), lignes.clone(), auteur.clone());
         Box::pin(async move {
-            for l in &lignes {
-                let mv = Move {
+            let moves: Vec<Move> = lignes
+                .iter()
+                .map(|l| Move {
                     magasin_id,
                     produit_id: l.produit_id,
                     delta: l.quantite,
@@ -77,9 +78,11 @@ pub async fn create_retour(
                     reference: &reference,
                     motif: &motif,
                     auteur: &auteur,
-                };
-                db::ledger::apply(tx, mv).await?.map_err(|_| TxError::Api(ApiError::conflict("retour refusé")))?;
-            }
+                })
+                .collect();
+            db::ledger::apply_batch(tx, &moves)
+                .await?
+                .map_err(|_| TxError::Api(ApiError::conflict("retour refusé")))?;
             Ok(())
         })
     })

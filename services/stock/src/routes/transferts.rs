@@ -176,36 +176,27 @@ pub async fn execute(
     let (source, destination, motif) = (s.source, s.destination, s.motif);
     let id = db::transferts::insert(tx, s.key, s.fingerprint, source, destination, auteur).await?;
     let reference = format!("transfert:{id}");
-    let mut shorts = vec![];
-    for l in lignes {
-        let out = Move {
-            magasin_id: source,
-            produit_id: l.produit_id,
-            delta: -l.quantite,
-            type_mouvement: TypeMouvement::TransfertSortie,
-            reference: &reference,
-            motif,
-            auteur,
-        };
-        if let Err(s) = db::ledger::apply(tx, out).await? {
-            shorts.push(s);
-        }
-    }
-    if !shorts.is_empty() {
+    let line = |l: &Ligne, magasin_id, delta, type_mouvement| Move {
+        magasin_id,
+        produit_id: l.produit_id,
+        delta,
+        type_mouvement,
+        reference: &reference,
+        motif,
+        auteur,
+    };
+    // The source's rows, then the destination's, each by product id: one
+    // lock order for every transfer.
+    let moves: Vec<Move> = lignes
+        .iter()
+        .map(|l| line(l, source, -l.quantite, TypeMouvement::TransfertSortie))
+        .chain(lignes.iter().map(|l| line(l, destination, l.quantite, TypeMouvement::TransfertEntree)))
+        .collect();
+    if let Err(shorts) = db::ledger::apply_batch(tx, &moves).await? {
         // Returning an error rolls back the record and every decrement.
         return Err(TxError::Api(shortage(source, &shorts)));
     }
     for l in lignes {
-        let inbound = Move {
-            magasin_id: destination,
-            produit_id: l.produit_id,
-            delta: l.quantite,
-            type_mouvement: TypeMouvement::TransfertEntree,
-            reference: &reference,
-            motif,
-            auteur,
-        };
-        db::ledger::apply(tx, inbound).await?.map_err(|_| TxError::Api(ApiError::conflict("entrée refusée")))?;
         db::transferts::insert_line(tx, id, l).await?;
     }
     Ok(id)

@@ -158,3 +158,90 @@ async fn a_reserved_sale_is_not_released_while_vente_cannot_say_what_became_of_i
     );
     app.assert_ledger_balances().await;
 }
+
+/// A sale's movements, as `(id, produit_id, delta, quantite_apres)` in id order.
+async fn sale_movements(app: &App, vente: &str) -> Vec<(i64, i64, i32, i32)> {
+    sqlx::query_as("SELECT id, produit_id, delta, quantite_apres FROM mouvements WHERE reference = ? ORDER BY id")
+        .bind(format!("vente:{vente}"))
+        .fetch_all(&app.db.admin_pool().await)
+        .await
+        .unwrap()
+}
+
+/// A sale's `StockChanged` events, in outbox order.
+async fn sale_events(app: &App, vente: &str) -> Vec<caisse_common::events::StockChanged> {
+    let charges: Vec<String> = sqlx::query_scalar("SELECT charge FROM outbox WHERE type = 'StockChanged' ORDER BY id")
+        .fetch_all(&app.db.admin_pool().await)
+        .await
+        .unwrap();
+    let reference = format!("vente:{vente}");
+    charges
+        .iter()
+        .map(|c| serde_json::from_str::<caisse_common::events::StockChanged>(c).unwrap())
+        .filter(|e| e.reference == reference)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_multi_line_reservation_writes_one_movement_and_one_event_per_line() {
+    let app = app().await;
+    let before = [app.quantity(1, 1).await, app.quantity(1, 2).await, app.quantity(1, 3).await];
+    let vente = key();
+    // Given out of order: lines are applied by product id.
+    let lignes = json!([
+        {"produit_id": 3, "quantite": 3}, {"produit_id": 1, "quantite": 1}, {"produit_id": 2, "quantite": 2}
+    ]);
+    assert_eq!(reserve(&app, &vente, 1, lignes).await.status(), StatusCode::CREATED);
+    let movements = sale_movements(&app, &vente).await;
+    let expected: Vec<(i64, i32, i32)> =
+        (1..=3).map(|p| (p, -(p as i32), (before[p as usize - 1] - p) as i32)).collect();
+    assert_eq!(movements.iter().map(|&(_, p, d, q)| (p, d, q)).collect::<Vec<_>>(), expected);
+    let events = sale_events(&app, &vente).await;
+    assert_eq!(events.len(), 3, "un événement par ligne");
+    for (e, &(id, produit_id, delta, apres)) in events.iter().zip(&movements) {
+        assert_eq!(
+            (e.mouvement_id, e.magasin_id, e.produit_id, e.delta, e.quantite),
+            (id, 1, produit_id, delta, apres),
+            "l'événement porte l'identifiant et la quantité de son mouvement"
+        );
+        assert_eq!(
+            (e.type_mouvement.as_str(), e.motif.as_str(), e.auteur.as_str()),
+            ("vente", "vente", "test-service")
+        );
+    }
+    // Two short lines among three: both listed, nothing written at all.
+    let (short_sale, q) = (key(), [app.quantity(1, 1).await, app.quantity(1, 2).await, app.quantity(1, 3).await]);
+    let lignes = json!([
+        {"produit_id": 1, "quantite": 1}, {"produit_id": 2, "quantite": 100000}, {"produit_id": 3, "quantite": 100000}
+    ]);
+    let res = reserve(&app, &short_sale, 1, lignes).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let body: Value = res.json().await.unwrap();
+    let manquants: Vec<i64> =
+        body["manquants"].as_array().unwrap().iter().map(|m| m["produit_id"].as_i64().unwrap()).collect();
+    assert_eq!(manquants, [2, 3]);
+    assert_eq!([app.quantity(1, 1).await, app.quantity(1, 2).await, app.quantity(1, 3).await], q);
+    assert!(sale_movements(&app, &short_sale).await.is_empty(), "aucun mouvement d'une réservation refusée");
+    assert!(sale_events(&app, &short_sale).await.is_empty(), "aucun événement d'une réservation refusée");
+    let r = app.get(&format!("/api/stocks/reservations/{short_sale}"), &bearer(Role::Service, None)).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    app.assert_ledger_balances().await;
+}
+
+#[tokio::test]
+async fn a_repeated_reservation_is_a_replay_even_once_its_stock_has_gone() {
+    let app = app().await;
+    let vente = key();
+    let lignes = json!([{"produit_id": 4, "quantite": 2}, {"produit_id": 6, "quantite": 1}]);
+    assert_eq!(reserve(&app, &vente, 2, lignes.clone()).await.status(), StatusCode::CREATED);
+    // Another sale takes all that is left of both products.
+    let (q4, q6) = (app.quantity(2, 4).await, app.quantity(2, 6).await);
+    let rest = json!([{"produit_id": 4, "quantite": q4}, {"produit_id": 6, "quantite": q6}]);
+    assert_eq!(reserve(&app, &key(), 2, rest).await.status(), StatusCode::CREATED);
+    // The first sale's retry is answered with what it reserved, not a shortage.
+    let again = reserve(&app, &vente, 2, lignes).await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.json::<Value>().await.unwrap()["statut"], "reservee");
+    assert_eq!((app.quantity(2, 4).await, app.quantity(2, 6).await), (0, 0));
+    app.assert_ledger_balances().await;
+}
