@@ -68,6 +68,32 @@ pub async fn get(pool: &MySqlPool, id: i64) -> ApiResult<Option<Cart>> {
     Ok(sqlx::query_as(&format!("SELECT {COLS} FROM paniers WHERE id = ?")).bind(id).fetch_optional(pool).await?)
 }
 
+/// A cart and its lines in the order they were scanned, in one statement.
+pub async fn get_with_lines(pool: &MySqlPool, id: i64) -> ApiResult<Option<(Cart, Vec<Line>)>> {
+    use sqlx::{FromRow, Row};
+    let cart_cols = COLS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ");
+    let line_cols = LINE_COLS.split(", ").map(|c| format!("l.{c}")).collect::<Vec<_>>().join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT {cart_cols}, {line_cols} FROM paniers p LEFT JOIN panier_lignes l ON l.panier_id = p.id \
+         WHERE p.id = ? ORDER BY l.ajoute_le, l.produit_id"
+    ))
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let cart = Cart::from_row(first)?;
+    let mut lines = Vec::with_capacity(rows.len());
+    for row in &rows {
+        // An empty cart is one row with no line.
+        if row.try_get::<Option<i64>, _>("produit_id")?.is_some() {
+            lines.push(Line::from_row(row)?);
+        }
+    }
+    Ok(Some((cart, lines)))
+}
+
 /// Locks the cart row for a change.
 pub async fn lock(tx: &mut Transaction<'_, MySql>, id: i64) -> ApiResult<Option<Cart>> {
     Ok(sqlx::query_as(&format!("SELECT {COLS} FROM paniers WHERE id = ? FOR UPDATE"))

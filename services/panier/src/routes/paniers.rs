@@ -120,10 +120,6 @@ pub(crate) fn visible(auth: &Auth, cart: &db::Cart) -> bool {
     }
 }
 
-async fn find(state: &AppState, auth: &Auth, id: i64) -> ApiResult<db::Cart> {
-    db::get(&state.platform.pool, id).await?.filter(|c| visible(auth, c)).ok_or_else(|| not_found(id))
-}
-
 fn ctx<'a>(auth: &'a Auth, rid: &'a RequestId) -> CallCtx<'a> {
     CallCtx { bearer: &auth.bearer, request_id: &rid.0 }
 }
@@ -323,8 +319,10 @@ pub async fn get_panier(
     rid: RequestId,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<Panier>> {
-    let cart = find(&state, &auth, id).await?;
-    let rows = db::lines(&state.platform.pool, id).await?;
+    let (cart, rows) = db::get_with_lines(&state.platform.pool, id)
+        .await?
+        .filter(|(c, _)| visible(&auth, c))
+        .ok_or_else(|| not_found(id))?;
     Ok(axum::Json(view(&state, &auth, &rid, cart, rows).await?))
 }
 
