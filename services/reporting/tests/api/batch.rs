@@ -1,14 +1,15 @@
 //! A run of events applied at once (`apply_all`, as the consumer does) leaves
 //! the same read model, outcomes and cursors as the same events applied one
-//! at a time. They pin what writing a run's sales and stock levels together
-//! must keep: their order (the last level of a product wins), their sums
-//! (two sales on one row add up) and the events of other kinds between them.
+//! at a time. A run's sales and stock levels are written together, with
+//! multi-row statements: these tests pin their order (the last level of a
+//! product wins), their sums (two sales on one row add up), the events of
+//! other kinds between them and the placeholder limit.
 
-use std::time::Duration;
+use std::{collections::BTreeMap, time::Duration};
 
 use caisse_common::events::{
-    Envelope, LineQuantity, PaymentMode, ProductAction, ProductChanged, ProductFields, SaleCancelled, SaleReturned,
-    StockChanged, StockThresholdsChanged,
+    Envelope, LineQuantity, PaymentMode, Producer, ProductAction, ProductChanged, ProductFields, SaleCancelled,
+    SaleReturned, StockChanged, StockThresholdsChanged,
 };
 use caisse_testing::TestDb;
 use reporting::{
@@ -246,4 +247,35 @@ async fn a_run_of_twenty_sales_at_once_gives_the_model_of_twenty_runs_of_one() {
         .collect();
     assert_eq!(apply_both(&batched, &single, &run).await, vec![Outcome::Applied; 20]);
     assert_eq!(dump(&batched.platform.pool).await, dump(&single.platform.pool).await);
+}
+
+#[tokio::test]
+async fn a_run_beyond_the_placeholder_limit_is_written_in_chunks() {
+    let (_db, state) = model().await;
+    let pool = &state.platform.pool;
+    // 17,000 lines: more rows than one statement may carry into vente_lignes
+    // (4 placeholders a row) and produits_jour (5).
+    let big: Vec<_> = (1..=17_000).map(|p| line(p, 1, "1.00")).collect();
+    let sales = [
+        envelope(1, "2026-03-09T15:00:00Z", &sale("gros", 1, PaymentMode::Carte, big)),
+        envelope(2, "2026-03-09T15:01:00Z", &sale("petit", 1, PaymentMode::Carte, vec![line(1, 2, "1.00")])),
+    ];
+    assert_eq!(apply_all(pool, &sales, false, &state.metrics).await.unwrap(), vec![Outcome::Applied; 2]);
+    let totals = "(SELECT CONCAT_WS('|', COUNT(*), SUM(quantite), SUM(montant)) FROM produits_jour)";
+    assert_eq!(scalar_row(pool, totals).await, "17000|17002|17002.00");
+    assert_eq!(scalar_row(pool, "(SELECT COUNT(*) FROM vente_lignes)").await, "17001");
+    let day = "(SELECT CONCAT_WS('|', nb_ventes, brut) FROM ventes_jour)";
+    assert_eq!(scalar_row(pool, day).await, "2|17008.00");
+    // 12,000 levels (6 placeholders a row) for 5,000 products: each one's
+    // last level wins, across chunks.
+    let levels: Vec<Envelope> =
+        (1..=12_000).map(|i| stock(i, "2026-03-09T16:00:00Z", 1, i % 5_000 + 1, i as i32)).collect();
+    let outcomes = apply_all(pool, &levels, false, &state.metrics).await.unwrap();
+    assert!(outcomes.iter().all(|o| *o == Outcome::Applied));
+    let got: BTreeMap<i64, i32> =
+        sqlx::query_as("SELECT produit_id, quantite FROM stocks").fetch_all(pool).await.unwrap().into_iter().collect();
+    let want: BTreeMap<i64, i32> = (1..=12_000).map(|i| (i % 5_000 + 1, i as i32)).collect();
+    let wrong: Vec<_> = want.iter().filter(|(p, q)| got.get(p) != Some(q)).take(5).collect();
+    assert!(wrong.is_empty() && got.len() == want.len(), "{} niveaux, attendus : {wrong:?}…", got.len());
+    assert_eq!(reporting::db::reports::cursor(pool, Producer::Stock).await.unwrap(), 12_000);
 }
