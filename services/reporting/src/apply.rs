@@ -2,10 +2,12 @@
 //! producer's cursor moves: an event at or below the cursor changes nothing
 //! (a redelivery); one beyond `cursor + 1` is a gap, left for the caller to
 //! backfill from the producer's feed. A run of events is applied in one
-//! transaction ([`apply_all`]).
+//! transaction ([`apply_all`]), its consecutive sales (or stock levels)
+//! written together.
 
-use caisse_common::events::{DecodeError, Envelope, Payload};
-use sqlx::MySqlPool;
+use caisse_common::events::{DecodeError, Envelope, Payload, SaleCompleted, StockChanged};
+use chrono::{DateTime, Utc};
+use sqlx::{MySql, MySqlPool, Transaction};
 
 use crate::{db::projection as p, telemetry::ReportMetrics};
 
@@ -64,6 +66,7 @@ pub async fn apply_all(
     let mut tx = pool.begin().await?;
     let mut last = p::lock_cursor(&mut tx, producer).await?;
     let mut moved = None;
+    let mut pending = Pending::default();
     let mut outcomes = Vec::with_capacity(envs.len());
     for (i, env) in envs.iter().enumerate() {
         let outcome = if env.producteur != producer || env.id <= last {
@@ -71,7 +74,7 @@ pub async fn apply_all(
         } else if env.id != last + 1 && !(jump && i == 0) {
             Outcome::Gap { expected: last + 1 }
         } else {
-            let applied = project(&mut tx, env).await?;
+            let applied = project(&mut tx, env, &mut pending).await?;
             last = env.id;
             moved = Some(env.survenu_le);
             if applied { Outcome::Applied } else { Outcome::Ignored }
@@ -83,6 +86,7 @@ pub async fn apply_all(
     }
     match moved {
         Some(at) => {
+            pending.write(&mut tx).await?;
             p::advance_cursor(&mut tx, producer, last, at).await?;
             tx.commit().await?;
         }
@@ -97,14 +101,55 @@ pub async fn apply_all(
     Ok(outcomes)
 }
 
-/// Writes one event into the read model; `false` when it changes nothing.
-async fn project(tx: &mut sqlx::Transaction<'_, sqlx::MySql>, env: &Envelope) -> Result<bool, sqlx::Error> {
+type Tx<'a> = Transaction<'a, MySql>;
+
+/// Sales or stock levels of a run not written yet: consecutive events of
+/// one of these kinds are written together (one statement per table), and
+/// before an event of any other kind, so that the model still takes the
+/// events in id order (a return reads its sale, a level follows the
+/// thresholds set before it). At most one of the two is not empty.
+#[derive(Default)]
+struct Pending {
+    sales: Vec<(DateTime<Utc>, SaleCompleted)>,
+    stocks: Vec<(DateTime<Utc>, StockChanged)>,
+}
+
+impl Pending {
+    async fn write(&mut self, tx: &mut Tx<'_>) -> Result<(), sqlx::Error> {
+        if !self.sales.is_empty() {
+            p::sales_completed(tx, &std::mem::take(&mut self.sales)).await?;
+        }
+        if !self.stocks.is_empty() {
+            p::stocks_changed(tx, &std::mem::take(&mut self.stocks)).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes one event into the read model, or holds it back in `pending`;
+/// `false` when it changes nothing.
+async fn project(tx: &mut Tx<'_>, env: &Envelope, pending: &mut Pending) -> Result<bool, sqlx::Error> {
     let at = env.survenu_le;
-    Ok(match env.decode() {
-        Ok(Payload::SaleCompleted(s)) => p::sale_completed(tx, at, &s).await.map(|()| true)?,
+    let payload = env.decode();
+    let joins = match &payload {
+        Ok(Payload::SaleCompleted(_)) => pending.stocks.is_empty(),
+        Ok(Payload::StockChanged(_)) => pending.sales.is_empty(),
+        _ => false,
+    };
+    if !joins {
+        pending.write(tx).await?;
+    }
+    Ok(match payload {
+        Ok(Payload::SaleCompleted(s)) => {
+            pending.sales.push((at, s));
+            true
+        }
+        Ok(Payload::StockChanged(s)) => {
+            pending.stocks.push((at, s));
+            true
+        }
         Ok(Payload::SaleReturned(r)) => p::sale_returned(tx, at, &r).await?,
         Ok(Payload::SaleCancelled(c)) => p::sale_cancelled(tx, at, &c).await?,
-        Ok(Payload::StockChanged(s)) => p::stock_changed(tx, at, &s).await.map(|()| true)?,
         Ok(Payload::StockThresholdsChanged(s)) => p::thresholds_changed(tx, at, &s).await.map(|()| true)?,
         Ok(Payload::ProductChanged(c)) => p::product_changed(tx, &c).await.map(|()| true)?,
         Err(e @ DecodeError::Unknown(..)) => {

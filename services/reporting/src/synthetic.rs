@@ -1,9 +1,10 @@
 //! `reporting fill <n>`: puts `n` synthetic sales into the read model for
 //! the dashboard benchmark (`tests/bench`), through the same projection as
-//! real `SaleCompleted` events (`db::projection::sale_completed`) without
-//! moving any producer's cursor. They are spread over the last 90 store
-//! days in the five stores, cash and card; their ids start with `b0000000-`
-//! and the command tops up to `n` of them, so running it again adds none.
+//! real `SaleCompleted` events (`db::projection::sales_completed`, a
+//! thousand at a time) without moving any producer's cursor. They are
+//! spread over the last 90 store days in the five stores, cash and card;
+//! their ids start with `b0000000-` and the command tops up to `n` of
+//! them, so running it again adds none.
 //! Not for a real deployment: vente knows nothing of them, so the auditor
 //! reports their days; `reporting rebuild` removes them.
 
@@ -85,11 +86,9 @@ pub async fn fill(config: &Config, n: u64) -> anyhow::Result<()> {
     let from = u64::try_from(have).unwrap_or(0);
     let mut k = from;
     while k < n {
+        let sales: Vec<_> = (k..(k + BATCH).min(n)).map(sale).collect();
         let mut tx = pool.begin().await?;
-        for i in k..(k + BATCH).min(n) {
-            let (at, s) = sale(i);
-            projection::sale_completed(&mut tx, at, &s).await?;
-        }
+        projection::sales_completed(&mut tx, &sales).await?;
         tx.commit().await?;
         k = (k + BATCH).min(n);
     }

@@ -1,7 +1,8 @@
 //! reporting against real MariaDB and Redis, with real caisse (stores) and
 //! produit (a real producer: its outbox, relay, stream and feed): the
 //! projection of typed events, redelivery, gaps backfilled from the feed
-//! after the stream is lost, rebuild, roles and bad input.
+//! after the stream is lost, rebuild, roles and bad input; a run of events
+//! applied at once against the same events one at a time (`batch`).
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
@@ -22,6 +23,8 @@ use reporting::{
 use reqwest::{Client, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
+
+mod batch;
 
 struct Env {
     caisse_url: String,
