@@ -19,8 +19,9 @@
 //!
 //! A bump is never dropped: right after Redis comes back a replica's
 //! connection may still be reconnecting, and a lost bump would let the other
-//! replicas serve what they cached before the write. So a write retries its
-//! bump briefly before answering, and a bump that still fails is kept and
+//! replicas serve what they cached before the write. So a bump that fails on
+//! the shared connection is tried at once on a connection of its own, a write
+//! retries its bump briefly before answering, and a bump that still fails is kept and
 //! retried in the background until Redis takes it (without the in-request
 //! wait while bumps are already pending: Redis is known to be down).
 
@@ -70,6 +71,7 @@ return string.format('%.0f', next)
 #[derive(Clone)]
 pub struct Redis {
     conn: Arc<RwLock<Option<ConnectionManager>>>,
+    client: redis::Client,
     pub prefix: String,
 }
 
@@ -77,7 +79,7 @@ impl Redis {
     /// Connects, or keeps trying in the background when Redis is down at start.
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
         let client = redis::Client::open(url).map_err(|e| anyhow::anyhow!("REDIS_URL={url:?} invalide : {e}"))?;
-        let me = Self { conn: Arc::new(RwLock::new(None)), prefix: prefix.to_owned() };
+        let me = Self { conn: Arc::new(RwLock::new(None)), client: client.clone(), prefix: prefix.to_owned() };
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Duration::from_millis(500))
             .set_response_timeout(OP_TIMEOUT)
@@ -113,6 +115,12 @@ impl Redis {
     /// The connection, if Redis has been reached.
     pub async fn conn(&self) -> Option<ConnectionManager> {
         self.conn.read().await.clone()
+    }
+
+    /// A connection of its own, opened now (within the operation timeout):
+    /// reaches a Redis that is back while the shared one still reconnects.
+    async fn fresh(&self) -> Option<redis::aio::MultiplexedConnection> {
+        tokio::time::timeout(OP_TIMEOUT, self.client.get_multiplexed_async_connection()).await.ok()?.ok()
     }
 
     pub fn key(&self, suffix: &str) -> String {
@@ -244,12 +252,20 @@ impl Cache {
     }
 
     async fn try_bump(&self, ns: &str) -> bool {
-        let Some(mut conn) = self.redis.conn().await else {
+        let invocation = self.bump.key(self.gen_key(ns));
+        if let Some(mut conn) = self.redis.conn().await
+            && matches!(tokio::time::timeout(OP_TIMEOUT, invocation.invoke_async::<String>(&mut conn)).await, Ok(Ok(_)))
+        {
+            return true;
+        }
+        // The shared connection may still be reconnecting after Redis came
+        // back, while another replica's already reads (and caches) again:
+        // a connection of its own tells a Redis that is back (the bump lands
+        // before the write answers) from one still away (refused at once).
+        let Some(mut fresh) = self.redis.fresh().await else {
             return false;
         };
-        let invocation = self.bump.key(self.gen_key(ns));
-        let bump = invocation.invoke_async::<String>(&mut conn);
-        matches!(tokio::time::timeout(OP_TIMEOUT, bump).await, Ok(Ok(_)))
+        matches!(tokio::time::timeout(OP_TIMEOUT, invocation.invoke_async::<String>(&mut fresh)).await, Ok(Ok(_)))
     }
 
     fn has_pending(&self) -> bool {

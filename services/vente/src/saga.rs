@@ -118,14 +118,9 @@ pub async fn checkout(
     };
     let fp = fingerprint(&(input.panier_id, input.paiement.mode, &input.paiement.montant_recu));
     let ctx = CallCtx { bearer: &auth.bearer, request_id: &rid.0 };
-    for attempt in 0..RECORD_ATTEMPTS {
-        // 1. A known key answers what was decided for it. The first attempt
-        // takes the key for new (nearly every key is): a known one shows
-        // as the cart refused below or as the insert's unique violation,
-        // and both come back here.
-        if attempt > 0
-            && let Some(answer) = replay(state, auth, key, &fp).await?
-        {
+    for _ in 0..RECORD_ATTEMPTS {
+        // 1. A known key answers what was decided for it.
+        if let Some(answer) = replay(state, auth, key, &fp).await? {
             state.metrics.outcome("replay", started);
             return Ok(answer);
         }
@@ -135,11 +130,11 @@ pub async fn checkout(
             match snapshot(state, ctx, magasin_id, input.panier_id, input.paiement.mode, recu).await {
                 Ok(s) => s,
                 Err(e) => {
-                    // A retry of a decided key (its cart closed, emptied
-                    // since, or panier unreachable), or a concurrent request
-                    // with this key that sold the cart meanwhile: the answer
-                    // decided for the key is ours.
-                    if let Some(answer) = replay(state, auth, key, &fp).await? {
+                    // A concurrent request with this key may have sold the
+                    // cart meanwhile (closing it): its answer is ours.
+                    if e.status() == StatusCode::CONFLICT
+                        && let Some(answer) = replay(state, auth, key, &fp).await?
+                    {
                         state.metrics.outcome("replay", started);
                         return Ok(answer);
                     }
