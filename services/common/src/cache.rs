@@ -26,10 +26,10 @@
 //! wait while bumps are already pending: Redis is known to be down).
 
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     future::Future,
     sync::{Arc, Mutex},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use redis::{AsyncCommands, Script, aio::ConnectionManager};
@@ -71,15 +71,17 @@ return string.format('%.0f', next)
 #[derive(Clone)]
 pub struct Redis {
     conn: Arc<RwLock<Option<ConnectionManager>>>,
-    client: redis::Client,
-    pub prefix: String,
+    // Shared, not copied: the service state holding this is cloned for
+    // every request.
+    client: Arc<redis::Client>,
+    pub prefix: Arc<str>,
 }
 
 impl Redis {
     /// Connects, or keeps trying in the background when Redis is down at start.
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
         let client = redis::Client::open(url).map_err(|e| anyhow::anyhow!("REDIS_URL={url:?} invalide : {e}"))?;
-        let me = Self { conn: Arc::new(RwLock::new(None)), client: client.clone(), prefix: prefix.to_owned() };
+        let me = Self { conn: Arc::new(RwLock::new(None)), client: Arc::new(client.clone()), prefix: prefix.into() };
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Duration::from_millis(500))
             .set_response_timeout(OP_TIMEOUT)
@@ -145,7 +147,25 @@ pub struct Cache {
     bump: Arc<Script>,
     /// Namespaces whose bump failed, retried in the background.
     pending: Arc<Mutex<HashSet<String>>>,
+    /// Values this replica read lately, with their generation (see [`Local`]).
+    local: Arc<Mutex<HashMap<String, Local>>>,
 }
+
+/// A value kept in the replica's memory in front of Redis. It is served only
+/// while its namespace's generation in Redis is still the one it was read
+/// under (one plain `GET` of a few bytes, instead of the script returning
+/// the whole value), so a write on any replica is seen at once exactly as
+/// with Redis alone; and no longer than the Redis entry's TTL, the safety
+/// net for a bump lost while Redis was down.
+struct Local {
+    generation: String,
+    raw: Arc<str>,
+    until: Instant,
+}
+
+/// At most this many values per replica; past it the memory layer starts
+/// over (the values stay in Redis).
+const LOCAL_MAX: usize = 512;
 
 /// Waits between a write's attempts to bump (about 0.6 s in all).
 const BUMP_BACKOFF_MS: [u64; 4] = [50, 100, 150, 300];
@@ -160,6 +180,7 @@ impl Cache {
             script: Arc::new(Script::new(GET_SCRIPT)),
             bump: Arc::new(Script::new(&format!("{NOW_MICROS}{BUMP_SCRIPT}"))),
             pending: Arc::new(Mutex::new(HashSet::new())),
+            local: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -200,14 +221,26 @@ impl Cache {
         let label = ns.split(':').next().unwrap_or(ns);
         let prefix = self.redis.key(&format!("{ns}:v"));
         let suffix = format!(":{key}");
+        let local_key = format!("{ns}{suffix}");
         let mut generation = None;
         if let Some(mut conn) = self.redis.conn().await {
+            // The replica's memory first, if the generation still holds.
+            if let Some((held, raw)) = self.local_get(&local_key) {
+                let current = conn.get::<_, Option<String>>(self.gen_key(ns));
+                if let Ok(Ok(Some(g))) = tokio::time::timeout(OP_TIMEOUT, current).await
+                    && g == held
+                {
+                    self.metrics.cache_result(label, "hit");
+                    return Ok(RawJson(raw.to_string()));
+                }
+            }
             let mut invocation = self.script.key(self.gen_key(ns));
             invocation.arg(&prefix).arg(&suffix);
             let call = invocation.invoke_async::<(String, Option<String>)>(&mut conn);
             match tokio::time::timeout(OP_TIMEOUT, call).await {
-                Ok(Ok((_, Some(raw)))) => {
+                Ok(Ok((g, Some(raw)))) => {
                     self.metrics.cache_result(label, "hit");
+                    self.local_put(local_key, g, &raw, ttl_secs);
                     return Ok(RawJson(raw));
                 }
                 Ok(Ok((g, None))) => generation = Some(g),
@@ -225,11 +258,30 @@ impl Cache {
         if let Some(mut conn) = self.redis.conn().await {
             let full = format!("{prefix}{generation}{suffix}");
             let set = conn.set_ex::<_, _, ()>(full, &raw, ttl_secs);
-            if !matches!(tokio::time::timeout(OP_TIMEOUT, set).await, Ok(Ok(()))) {
+            if matches!(tokio::time::timeout(OP_TIMEOUT, set).await, Ok(Ok(()))) {
+                self.local_put(local_key, generation, &raw, ttl_secs);
+            } else {
                 self.metrics.cache_result(label, "error");
             }
         }
         Ok(RawJson(raw))
+    }
+
+    /// The value kept in memory for `key` and its generation, unless expired.
+    fn local_get(&self, key: &str) -> Option<(String, Arc<str>)> {
+        let local = self.local.lock().ok()?;
+        let entry = local.get(key).filter(|e| e.until > Instant::now())?;
+        Some((entry.generation.clone(), entry.raw.clone()))
+    }
+
+    fn local_put(&self, key: String, generation: String, raw: &str, ttl_secs: u64) {
+        if let Ok(mut local) = self.local.lock() {
+            if local.len() >= LOCAL_MAX && !local.contains_key(&key) {
+                local.clear();
+            }
+            let until = Instant::now() + Duration::from_secs(ttl_secs);
+            local.insert(key, Local { generation, raw: raw.into(), until });
+        }
     }
 
     /// Makes every cached value of `ns` unreachable. Call after the commit.

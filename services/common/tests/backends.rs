@@ -76,6 +76,30 @@ async fn a_lost_generation_never_brings_back_an_older_entry() {
     delete_redis_prefix(&redis_url(), &prefix).await.unwrap();
 }
 
+#[tokio::test]
+async fn a_value_kept_in_a_replicas_memory_is_served_only_while_its_generation_holds() {
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let (a, b) = (cache(&prefix).await, cache(&prefix).await);
+    let mut conn = redis::Client::open(redis_url()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    assert_eq!(read(&a, "v1").await, "v1");
+    assert_eq!(read(&b, "autre").await, "v1", "l'autre réplique lit la valeur de Redis");
+    // The value leaves Redis (eviction) but not the generation: each replica
+    // still serves it from its memory, loading nothing.
+    let values: Vec<String> = conn.keys(format!("{prefix}ns:v*")).await.unwrap();
+    assert_eq!(values.len(), 1, "{values:?}");
+    conn.del::<_, ()>(&values).await.unwrap();
+    assert_eq!(read(&a, "jamais").await, "v1", "valeur en mémoire non servie");
+    assert_eq!(read(&b, "jamais").await, "v1", "valeur en mémoire non servie");
+    // A write on replica b: replica a sees it at its next read.
+    b.invalidate("ns").await;
+    assert_eq!(read(&a, "v2").await, "v2", "valeur périmée servie de la mémoire après une écriture ailleurs");
+    assert_eq!(read(&b, "autre").await, "v2");
+    // The generation lost (Redis emptied): nothing is served from memory.
+    conn.del::<_, ()>(format!("{prefix}ns:gen")).await.unwrap();
+    assert_eq!(read(&a, "v3").await, "v3", "valeur servie de la mémoire sans sa génération");
+    delete_redis_prefix(&redis_url(), &prefix).await.unwrap();
+}
+
 /// A schema migrated by another version of Caisse (a migration changed
 /// since, or one this program does not know) is refused with a message that
 /// says so, and nothing is applied.
