@@ -71,15 +71,16 @@ pub async fn get(pool: &MySqlPool, id: i64) -> ApiResult<Option<Cart>> {
 /// A cart and its lines in the order they were scanned, in one statement.
 pub async fn get_with_lines(pool: &MySqlPool, id: i64) -> ApiResult<Option<(Cart, Vec<Line>)>> {
     use sqlx::{FromRow, Row};
-    let cart_cols = COLS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ");
-    let line_cols = LINE_COLS.split(", ").map(|c| format!("l.{c}")).collect::<Vec<_>>().join(", ");
-    let rows = sqlx::query(&format!(
-        "SELECT {cart_cols}, {line_cols} FROM paniers p LEFT JOIN panier_lignes l ON l.panier_id = p.id \
-         WHERE p.id = ? ORDER BY l.ajoute_le, l.produit_id"
-    ))
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let cols = |table: &str, list: &str| list.split(", ").map(|c| format!("{table}.{c}")).collect::<Vec<_>>();
+        format!(
+            "SELECT {}, {} FROM paniers p LEFT JOIN panier_lignes l ON l.panier_id = p.id \
+             WHERE p.id = ? ORDER BY l.ajoute_le, l.produit_id",
+            cols("p", COLS).join(", "),
+            cols("l", LINE_COLS).join(", ")
+        )
+    });
+    let rows = sqlx::query(SQL.as_str()).bind(id).fetch_all(pool).await?;
     let Some(first) = rows.first() else {
         return Ok(None);
     };
@@ -206,33 +207,27 @@ pub async fn touch(tx: &mut Transaction<'_, MySql>, id: i64, at: DateTime<Utc>) 
     Ok(i32::try_from(res.last_insert_id()).unwrap_or_default())
 }
 
-/// Closes the cart for `vente_id` if it is open at `version` (one
-/// statement, no lock held across calls); false otherwise.
-pub async fn close_at(pool: &MySqlPool, id: i64, vente_id: &str, version: i32) -> ApiResult<bool> {
+/// Closes an open cart for `vente_id` (only at `version` when given: the
+/// one statement that closes a cart nothing was scanned into since its sale
+/// priced it); false when it was not open (at that version).
+pub async fn close<'e, E: sqlx::MySqlExecutor<'e>>(
+    ex: E,
+    id: i64,
+    vente_id: &str,
+    version: Option<i32>,
+) -> ApiResult<bool> {
     let (from, to) = StatutPanier::CLOSE;
     let res = sqlx::query(
-        "UPDATE paniers SET statut = ?, vente_id = ?, version = version + 1 WHERE id = ? AND statut = ? AND version = ?",
+        "UPDATE paniers SET statut = ?, vente_id = ?, version = version + 1 \
+         WHERE id = ? AND statut = ? AND (? IS NULL OR version = ?)",
     )
     .bind(to)
     .bind(vente_id)
     .bind(id)
     .bind(from)
     .bind(version)
-    .execute(pool)
+    .bind(version)
+    .execute(ex)
     .await?;
-    Ok(res.rows_affected() == 1)
-}
-
-/// Closes an open cart for `vente_id`; false when it was not open.
-pub async fn close(tx: &mut Transaction<'_, MySql>, id: i64, vente_id: &str) -> ApiResult<bool> {
-    let (from, to) = StatutPanier::CLOSE;
-    let res =
-        sqlx::query("UPDATE paniers SET statut = ?, vente_id = ?, version = version + 1 WHERE id = ? AND statut = ?")
-            .bind(to)
-            .bind(vente_id)
-            .bind(id)
-            .bind(from)
-            .execute(&mut **tx)
-            .await?;
     Ok(res.rows_affected() == 1)
 }

@@ -60,7 +60,7 @@ pub async fn close_panier(
     // The usual case, in one statement: the cart is still open at the
     // version the sale priced, so nothing was scanned meanwhile.
     if let Some(version) = f.version
-        && db::close_at(&state.platform.pool, id, &f.vente_id, version).await?
+        && db::close(&state.platform.pool, id, &f.vente_id, Some(version)).await?
     {
         let statut = StatutPanier::Ferme;
         return Ok(axum::Json(PanierFerme { id, statut, vente_id: f.vente_id, panier_suite: None }));
@@ -80,7 +80,7 @@ pub async fn close_panier(
             if f.version.is_some_and(|v| v != cart.version) {
                 suite = carry_over(&mut tx, &cart, &f.lignes).await?;
             }
-            if !db::close(&mut tx, id, &f.vente_id).await? {
+            if !db::close(&mut *tx, id, &f.vente_id, None).await? {
                 return Err(ApiError::conflict(format!("Le panier {id} vient d'être fermé par une autre vente.")));
             }
         }
