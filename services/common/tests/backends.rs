@@ -100,6 +100,56 @@ async fn a_value_kept_in_a_replicas_memory_is_served_only_while_its_generation_h
     delete_redis_prefix(&redis_url(), &prefix).await.unwrap();
 }
 
+/// Many requests at once share their reads of a generation, yet each one
+/// sees every write acknowledged before it started: readers on replica `a`
+/// run without pause while replica `b` writes (the value changes, then the
+/// bump), and a read started after a write's bump returned never answers an
+/// older value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_reads_sharing_a_generation_read_still_see_every_write_acknowledged_before_them() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    };
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let (a, b) = (cache(&prefix).await, cache(&prefix).await);
+    // `stored`: the value in the database; `acknowledged`: the latest write
+    // whose bump has returned.
+    let stored = Arc::new(AtomicU64::new(0));
+    let acknowledged = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let mut readers = Vec::new();
+    for _ in 0..32 {
+        let (a, stored, acknowledged, done) = (a.clone(), stored.clone(), acknowledged.clone(), done.clone());
+        readers.push(tokio::spawn(async move {
+            let mut reads = 0u32;
+            while !done.load(Ordering::SeqCst) || reads == 0 {
+                let floor = acknowledged.load(Ordering::SeqCst);
+                let stored = stored.clone();
+                let got: u64 =
+                    a.get_or_load("ns", "cle", 60, || async move { Ok(stored.load(Ordering::SeqCst)) }).await.unwrap();
+                assert!(got >= floor, "lu {got} après l'écriture {floor} acquittée");
+                reads += 1;
+            }
+            reads
+        }));
+    }
+    for write in 1..=40 {
+        stored.store(write, Ordering::SeqCst);
+        b.invalidate("ns").await;
+        acknowledged.store(write, Ordering::SeqCst);
+        let stored = stored.clone();
+        let got: u64 =
+            a.get_or_load("ns", "cle", 60, || async move { Ok(stored.load(Ordering::SeqCst)) }).await.unwrap();
+        assert!(got >= write, "lu {got} après l'écriture {write} acquittée");
+    }
+    done.store(true, Ordering::SeqCst);
+    for reader in readers {
+        assert!(reader.await.unwrap() > 0);
+    }
+    delete_redis_prefix(&redis_url(), &prefix).await.unwrap();
+}
+
 /// A schema migrated by another version of Caisse (a migration changed
 /// since, or one this program does not know) is refused with a message that
 /// says so, and nothing is applied.
