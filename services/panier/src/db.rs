@@ -69,7 +69,7 @@ pub async fn get(pool: &MySqlPool, id: i64) -> ApiResult<Option<Cart>> {
 }
 
 /// A cart and its lines in the order they were scanned, in one statement.
-pub async fn get_with_lines(pool: &MySqlPool, id: i64) -> ApiResult<Option<(Cart, Vec<Line>)>> {
+pub async fn get_with_lines<'e, E: sqlx::MySqlExecutor<'e>>(ex: E, id: i64) -> ApiResult<Option<(Cart, Vec<Line>)>> {
     use sqlx::{FromRow, Row};
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         let cols = |table: &str, list: &str| list.split(", ").map(|c| format!("{table}.{c}")).collect::<Vec<_>>();
@@ -80,7 +80,7 @@ pub async fn get_with_lines(pool: &MySqlPool, id: i64) -> ApiResult<Option<(Cart
             cols("l", LINE_COLS).join(", ")
         )
     });
-    let rows = sqlx::query(SQL.as_str()).bind(id).fetch_all(pool).await?;
+    let rows = sqlx::query(SQL.as_str()).bind(id).fetch_all(ex).await?;
     let Some(first) = rows.first() else {
         return Ok(None);
     };
@@ -195,9 +195,10 @@ pub async fn remove_line(tx: &mut Transaction<'_, MySql>, id: i64, produit_id: O
     Ok(())
 }
 
-/// Records a change of a locked cart: the next version, changed at `at`
-/// (bound rather than left to the column, so the caller knows the row
-/// without reading it back); returns the new version.
+/// Records a change of a cart: the next version, changed at `at` (bound
+/// rather than left to the column, so the caller knows the row without
+/// reading it back); returns the new version. The update locks the row for
+/// the rest of the transaction.
 pub async fn touch(tx: &mut Transaction<'_, MySql>, id: i64, at: DateTime<Utc>) -> ApiResult<i32> {
     let res = sqlx::query("UPDATE paniers SET version = LAST_INSERT_ID(version + 1), modifie_le = ? WHERE id = ?")
         .bind(at)

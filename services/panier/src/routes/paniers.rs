@@ -352,17 +352,20 @@ where
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ApiResult<()>> + Send + 't>>,
 {
     let mut tx = state.platform.pool.begin().await?;
-    let mut cart = db::lock(&mut tx, id).await?.filter(|c| visible(auth, c)).ok_or_else(|| not_found(id))?;
+    // The version moves first: the update locks the cart row for the whole
+    // transaction, and the one read that follows sees the cart and its lines
+    // as they stand (with the new version). A cart the caller may not edit,
+    // or a closed one, rolls it back.
+    db::touch(&mut tx, id, caisse_common::db::now_ms()).await?;
+    let (cart, mut rows) =
+        db::get_with_lines(&mut *tx, id).await?.filter(|(c, _)| visible(auth, c)).ok_or_else(|| not_found(id))?;
     if cart.statut != StatutPanier::Ouvert {
         return Err(ApiError::conflict(format!(
             "Le panier {id} est fermé (vente {}).",
             cart.vente_id.unwrap_or_default()
         )));
     }
-    let mut rows = db::lines(&mut *tx, id).await?;
     change(&mut tx, &mut rows).await?;
-    cart.modifie_le = caisse_common::db::now_ms();
-    cart.version = db::touch(&mut tx, id, cart.modifie_le).await?;
     tx.commit().await?;
     db::sort_lines(&mut rows);
     Ok(axum::Json(view(state, auth, rid, cart, rows).await?))
