@@ -100,13 +100,13 @@ async fn a_value_kept_in_a_replicas_memory_is_served_only_while_its_generation_h
     delete_redis_prefix(&redis_url(), &prefix).await.unwrap();
 }
 
-/// Many requests at once share their reads of a generation, yet each one
-/// sees every write acknowledged before it started: readers on replica `a`
-/// run without pause while replica `b` writes (the value changes, then the
+/// Reads served from a replica's memory, many at once, still see every
+/// write acknowledged before they started: readers on replica `a` run
+/// without pause while replica `b` writes (the value changes, then the
 /// bump), and a read started after a write's bump returned never answers an
 /// older value.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_reads_sharing_a_generation_read_still_see_every_write_acknowledged_before_them() {
+async fn concurrent_reads_from_memory_still_see_every_write_acknowledged_before_them() {
     use std::sync::{
         Arc,
         atomic::{AtomicBool, AtomicU64, Ordering},

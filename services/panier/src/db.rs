@@ -195,17 +195,15 @@ pub async fn remove_line(tx: &mut Transaction<'_, MySql>, id: i64, produit_id: O
     Ok(())
 }
 
-/// Records a change of a cart: the next version, changed at `at` (bound
-/// rather than left to the column, so the caller knows the row without
-/// reading it back); returns the new version. The update locks the row for
-/// the rest of the transaction.
-pub async fn touch(tx: &mut Transaction<'_, MySql>, id: i64, at: DateTime<Utc>) -> ApiResult<i32> {
-    let res = sqlx::query("UPDATE paniers SET version = LAST_INSERT_ID(version + 1), modifie_le = ? WHERE id = ?")
+/// Records a change of a cart: the next version, changed at `at`. The
+/// update locks the row for the rest of the transaction.
+pub async fn touch(tx: &mut Transaction<'_, MySql>, id: i64, at: DateTime<Utc>) -> ApiResult<()> {
+    sqlx::query("UPDATE paniers SET version = version + 1, modifie_le = ? WHERE id = ?")
         .bind(at)
         .bind(id)
         .execute(&mut **tx)
         .await?;
-    Ok(i32::try_from(res.last_insert_id()).unwrap_or_default())
+    Ok(())
 }
 
 /// Closes an open cart for `vente_id` (only at `version` when given: the
