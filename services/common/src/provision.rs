@@ -47,7 +47,7 @@ pub async fn drop_schema_and_user(admin_url: &str, schema: &str, user: &str, hos
     // A process frozen mid-transaction (a test runtime blocked in its clean-up)
     // would hold table locks that DROP DATABASE waits on forever: end the
     // sessions on the schema first.
-    let sessions: Vec<u64> =
+    let sessions: Vec<i64> =
         sqlx::query_scalar("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ? OR DB = ?")
             .bind(user)
             .bind(schema)
